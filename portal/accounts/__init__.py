@@ -1,0 +1,1 @@
+"""Users, organisations, roles, sign-in and the staff second factor."""

@@ -1,0 +1,173 @@
+"""Account rules: sign-up, confirmation, sign-in, passwords and the second factor.
+
+Services flush and return; the request or command that called them commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyotp
+from sqlalchemy import func, select
+
+from portal.accounts import passwords
+from portal.accounts.errors import (
+    EmailNotConfirmed,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidSecondFactor,
+    OrganisationRegistered,
+)
+from portal.accounts.ico import normalise_ico
+from portal.accounts.models import Organisation, Role, User, new_session_token
+from portal.extensions import db
+
+#: Codes from the previous and the next 30-second step are accepted (clock drift).
+TOTP_VALID_WINDOW = 1
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _ensure_email_free(email: str) -> None:
+    if find_user_by_email(email) is not None:
+        raise EmailTaken(email)
+
+
+def register_outlet(
+    *,
+    organisation_name: str,
+    ico: str,
+    address: str,
+    website: str,
+    email: str,
+    password: str,
+    language: str,
+) -> User:
+    """Create a media organisation and its first applicant, unconfirmed."""
+    ico = normalise_ico(ico)
+    _ensure_email_free(email)
+    if _ico_taken(ico):
+        raise OrganisationRegistered(ico)
+    organisation = Organisation(
+        name=organisation_name.strip(), ico=ico, address=address.strip(), website=website.strip()
+    )
+    user = User(
+        email=normalise_email(email),
+        password_hash=passwords.hash_password(password),
+        role=Role.APPLICANT,
+        organisation=organisation,
+        language=language,
+    )
+    db.session.add_all([organisation, user])
+    db.session.flush()
+    return user
+
+
+def update_organisation(
+    organisation: Organisation, *, name: str, ico: str, address: str, website: str
+) -> None:
+    ico = normalise_ico(ico)
+    if _ico_taken(ico, besides=organisation.id):
+        raise OrganisationRegistered(ico)
+    organisation.name = name.strip()
+    organisation.ico = ico
+    organisation.address = address.strip()
+    organisation.website = website.strip()
+    db.session.flush()
+
+
+def _ico_taken(ico: str, besides: int | None = None) -> bool:
+    query = select(func.count()).select_from(Organisation).where(Organisation.ico == ico)
+    if besides is not None:
+        query = query.where(Organisation.id != besides)
+    return bool(db.session.scalar(query))
+
+
+def create_staff(*, email: str, role: Role, password: str, language: str, at: datetime) -> User:
+    """A staff account, confirmed by whoever creates it; it must still enrol a second factor."""
+    if not role.is_staff:
+        raise ValueError(f"{role} is not a staff role")
+    _ensure_email_free(email)
+    user = User(
+        email=normalise_email(email),
+        password_hash=passwords.hash_password(password),
+        role=role,
+        language=language,
+        email_confirmed_at=at,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str, *, at: datetime) -> User:
+    """The user with these credentials, or an error that does not say which part was wrong."""
+    user = find_user_by_email(email)
+    if not passwords.password_matches(user.password_hash if user else None, password):
+        raise InvalidCredentials()
+    assert user is not None
+    if not user.active:
+        raise InvalidCredentials()
+    if user.email_confirmed_at is None:
+        raise EmailNotConfirmed()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = at
+    db.session.flush()
+    return user
+
+
+def confirm_email(user: User, *, at: datetime) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = at
+        db.session.flush()
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace the password and sign out every existing session of the user."""
+    user.password_hash = passwords.hash_password(password)
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="ČSÚ volby média")
+
+
+def _accepted_step(secret: str, code: str, at: datetime, last_step: int | None) -> int:
+    """The time step that ``code`` belongs to; refuses wrong, stale and replayed codes."""
+    code = "".join(code.split())
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise InvalidSecondFactor()
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(at)
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if pyotp.utils.strings_equal(totp.generate_otp(step), code):
+            if last_step is not None and step <= last_step:
+                raise InvalidSecondFactor()
+            return step
+    raise InvalidSecondFactor()
+
+
+def enrol_second_factor(user: User, secret: str, code: str, *, at: datetime) -> None:
+    """Store ``secret`` once the user has proved with a code that the authenticator has it."""
+    user.totp_last_step = _accepted_step(secret, code, at, None)
+    user.totp_secret = secret
+    db.session.flush()
+
+
+def verify_second_factor(user: User, code: str, *, at: datetime) -> None:
+    if user.totp_secret is None:
+        raise InvalidSecondFactor()
+    user.totp_last_step = _accepted_step(user.totp_secret, code, at, user.totp_last_step)
+    db.session.flush()

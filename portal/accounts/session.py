@@ -1,0 +1,74 @@
+"""Who is signed in: Flask-Login in a signed cookie, with idle and absolute expiry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, session
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.db import utcnow
+from portal.extensions import db, login_manager
+
+SIGNED_IN_AT = "signed_in_at"
+SECOND_FACTOR = "second_factor_for"
+PENDING_SECOND_FACTOR = "pending_second_factor"
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        user = db.session.scalar(select(User).where(User.session_token == session_token))
+        if user is None or not user.active or _login_too_old(app):
+            return None
+        return user
+
+    @app.before_request
+    def keep_session_fresh() -> None:
+        # Permanent: the cookie carries an expiry and Flask refuses it after the idle lifetime.
+        session.permanent = True
+
+
+def _login_too_old(app: Flask) -> bool:
+    started = session.get(SIGNED_IN_AT)
+    if started is None:
+        return True
+    age = utcnow() - datetime.fromtimestamp(float(started), UTC)
+    return age > app.config["PORTAL_LOGIN_MAX_AGE"]
+
+
+def start_session(user: User, *, second_factor: bool) -> None:
+    """Sign ``user`` in on a fresh session (no fixation): the old session's contents are dropped."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user)
+    session[SIGNED_IN_AT] = utcnow().timestamp()
+    if second_factor:
+        mark_second_factor(user)
+
+
+def mark_second_factor(user: User) -> None:
+    session[SECOND_FACTOR] = user.id
+
+
+def has_second_factor_in_session(user: User) -> bool:
+    return session.get(SECOND_FACTOR) == user.id and user.has_second_factor
+
+
+def end_session() -> None:
+    logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language

@@ -1,0 +1,129 @@
+"""Settings: safe defaults, overridden by ``PORTAL_*`` environment variables, then by the caller.
+
+Nothing here runs at import time; ``create_app`` calls :func:`load_settings` once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+#: Marks the development secret so production can recognise and refuse it.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variable (without the PORTAL_ prefix) -> (Flask setting, parser).
+_ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "ENV": ("PORTAL_ENV", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("PORTAL_REDIS_URL", str),
+    "BASE_URL": ("PORTAL_BASE_URL", str),
+    "MAIL_BACKEND": ("PORTAL_MAIL_BACKEND", str),
+    "MAIL_SENDER": ("PORTAL_MAIL_SENDER", str),
+    "SMTP_HOST": ("PORTAL_SMTP_HOST", str),
+    "SMTP_PORT": ("PORTAL_SMTP_PORT", int),
+    "SMTP_USERNAME": ("PORTAL_SMTP_USERNAME", str),
+    "SMTP_PASSWORD": ("PORTAL_SMTP_PASSWORD", str),
+    "SMTP_STARTTLS": ("PORTAL_SMTP_STARTTLS", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: timedelta(hours=float(v))),
+    "LOGIN_RATE_LIMIT": ("PORTAL_LOGIN_RATE_LIMIT", str),
+    "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", int),
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot be used; the message says which one and why."""
+
+
+def default_settings() -> dict[str, Any]:
+    """Defaults that are safe for development and refused where they are not safe for production."""
+    return {
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": DEVELOPMENT_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.sqlite'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PORTAL_REDIS_URL": "",
+        "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+        "PORTAL_MAIL_BACKEND": "smtp",  # smtp | console
+        "PORTAL_MAIL_SENDER": "Volební portál ČSÚ <volby-media@czso.cz>",
+        "PORTAL_SMTP_HOST": "localhost",
+        "PORTAL_SMTP_PORT": 25,
+        "PORTAL_SMTP_USERNAME": "",
+        "PORTAL_SMTP_PASSWORD": "",
+        "PORTAL_SMTP_STARTTLS": False,
+        "PORTAL_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "PORTAL_TRUSTED_PROXIES": 0,
+        #: Absolute lifetime of a login, whatever the activity.
+        "PORTAL_LOGIN_MAX_AGE": timedelta(hours=12),
+        #: Idle lifetime: the signed cookie expires this long after the last request.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=2),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_NAME": "portal_session",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "cs",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Prague",
+        "PORTAL_LANGUAGES": ("cs", "en"),
+        #: argon2 parameters: "rfc9106-low-memory", or "cheapest" for the test suite only.
+        "PORTAL_PASSWORD_PROFILE": "rfc9106-low-memory",
+        #: Confirmation and password-reset links stay valid this long.
+        "PORTAL_TOKEN_MAX_AGE": timedelta(hours=24),
+    }
+
+
+def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Read every ``PORTAL_*`` variable we know; a value that does not parse is a configuration error."""
+    settings: dict[str, Any] = {}
+    for name, (key, parse) in _ENVIRONMENT.items():
+        raw = environ.get(f"PORTAL_{name}")
+        if raw is None or raw == "":
+            continue
+        try:
+            settings[key] = parse(raw)
+        except ValueError as error:
+            raise ConfigurationError(f"PORTAL_{name}={raw!r} is not valid: {error}") from error
+    return settings
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Defaults, then the environment, then ``overrides``; checked for production use."""
+    settings = default_settings()
+    settings.update(settings_from_environment(os.environ if environ is None else environ))
+    settings.update(overrides or {})
+    if settings["PORTAL_ENV"] == "production":
+        check_production(settings)
+        settings["SESSION_COOKIE_SECURE"] = True
+    if settings["PORTAL_ENV"] not in {"development", "production", "testing"}:
+        raise ConfigurationError(
+            f"PORTAL_ENV={settings['PORTAL_ENV']!r}: use development, testing or production."
+        )
+    return settings
+
+
+def check_production(settings: Mapping[str, Any]) -> None:
+    """Refuse to run in production on a development default."""
+    secret = settings.get("SECRET_KEY") or ""
+    if not secret or secret == DEVELOPMENT_SECRET_KEY:
+        raise ConfigurationError(
+            "PORTAL_SECRET_KEY is not set: production refuses the development default. "
+            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if len(secret) < 32:
+        raise ConfigurationError("PORTAL_SECRET_KEY is too short: use at least 32 characters.")
+    if str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        raise ConfigurationError("PORTAL_DATABASE_URL must point at PostgreSQL in production.")
+    if settings.get("PORTAL_PASSWORD_PROFILE") != "rfc9106-low-memory":
+        raise ConfigurationError(
+            "PORTAL_PASSWORD_PROFILE: production hashes passwords with rfc9106-low-memory."
+        )
+    if settings.get("PORTAL_MAIL_BACKEND") == "console":
+        raise ConfigurationError("PORTAL_MAIL_BACKEND=console prints mail instead of sending it.")

@@ -1,0 +1,52 @@
+"""Demonstration data for ``make run``: never loaded in production."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from portal.accounts import service as accounts
+from portal.accounts.models import Role, User
+from portal.elections.seed import seed_elections
+from portal.extensions import db
+
+DEMO_PASSWORD = "demo-heslo-2028"  # noqa: S105 - published on purpose, development only
+#: Fixed so the printed key can be typed into an authenticator once and reused.
+DEMO_TOTP_SECRETS = {
+    "admin@volby.example": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    "reviewer@volby.example": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+    "ops@volby.example": "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK",
+}
+
+
+def seed_demo(at: datetime) -> list[str]:
+    """Seed elections always; accounts only on a database without users. Returns lines to print."""
+    seed_elections(at.date())
+    if db.session.scalar(select(func.count()).select_from(User)):
+        return []
+    lines = []
+    for email, role in (
+        ("admin@volby.example", Role.ADMIN),
+        ("reviewer@volby.example", Role.REVIEWER),
+        ("ops@volby.example", Role.OPS),
+    ):
+        user = accounts.create_staff(email=email, role=role, password=DEMO_PASSWORD, language="cs", at=at)
+        user.totp_secret = DEMO_TOTP_SECRETS[email]
+        lines.append(
+            f"{role.value:9} {email}  password {DEMO_PASSWORD}  TOTP key {user.totp_secret}"
+            f"  (code: .venv/bin/portal demo totp {email})"
+        )
+    outlet = accounts.register_outlet(
+        organisation_name="Demo zpravodajství s.r.o.",
+        ico="26439395",
+        address="Vinohradská 1, 120 00 Praha 2",
+        website="https://zpravy.example",
+        email="redakce@zpravy.example",
+        password=DEMO_PASSWORD,
+        language="cs",
+    )
+    accounts.confirm_email(outlet, at=at)
+    lines.append(f"applicant redakce@zpravy.example  password {DEMO_PASSWORD}")
+    db.session.flush()
+    return lines

@@ -1,0 +1,1 @@
+"""Elections, their rounds, the application deadline and the access phase at any instant."""

@@ -1,0 +1,223 @@
+"""Election rules: default calendars, the phase at an instant, creation and editing.
+
+Every rule takes the instant or day it is about; none reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from dateutil.relativedelta import FR, relativedelta
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from allowlist.phase import LiveWindow, Phase, Schedule, phase_at
+from portal.elections.models import Election, ElectionKind, ElectionStatus, Round
+from portal.elections.prague import at_prague, end_of_prague_day
+from portal.extensions import db
+
+#: The application deadline is the Friday at least this long before the first voting day.
+DEADLINE_LEAD = timedelta(days=14)
+#: How long the live phase lasts unless staff end it earlier.
+DEFAULT_LIVE_DURATION = timedelta(hours=24)
+#: Days between the first round and the run-off, by kind; kinds without a run-off are absent.
+RUNOFF_AFTER = {ElectionKind.PRESIDENT: timedelta(days=14), ElectionKind.SENATE: timedelta(days=7)}
+
+#: Two-day elections: Friday 14:00-22:00 and Saturday 08:00-14:00; processing starts at 14:00 (R1).
+VOTING_OPENS = time(14, 0)
+VOTING_CLOSES = time(14, 0)
+
+
+class ElectionError(ValueError):
+    """An election that cannot be saved; ``field`` names the part at fault."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    number: int
+    voting_starts_at: datetime
+    voting_ends_at: datetime
+    processing_starts_at: datetime
+    live_ends_at: datetime
+
+
+@dataclass(frozen=True)
+class ElectionPlan:
+    code: str
+    name_cs: str
+    name_en: str
+    kind: ElectionKind
+    status: ElectionStatus
+    application_deadline: date
+    rounds: Sequence[RoundPlan]
+    has_media_server: bool = True
+    signature_required: bool = True
+    senate_districts: Sequence[int] = field(default_factory=tuple)
+
+
+def default_application_deadline(first_voting_day: date) -> date:
+    """The Friday at least 14 days before the first voting day (9 Sep 2022 for 23 Sep 2022)."""
+    return first_voting_day - DEADLINE_LEAD + relativedelta(weekday=FR(-1))
+
+
+def plan_round(
+    number: int, first_voting_day: date, live_duration: timedelta = DEFAULT_LIVE_DURATION
+) -> RoundPlan:
+    """A two-day round starting on ``first_voting_day`` (a Friday), processed from Saturday 14:00."""
+    second_day = first_voting_day + timedelta(days=1)
+    processing = at_prague(second_day, VOTING_CLOSES)
+    return RoundPlan(
+        number=number,
+        voting_starts_at=at_prague(first_voting_day, VOTING_OPENS),
+        voting_ends_at=processing,
+        processing_starts_at=processing,
+        live_ends_at=processing + live_duration,
+    )
+
+
+def default_rounds(kind: ElectionKind, first_voting_day: date) -> list[RoundPlan]:
+    """Round 1, plus the run-off a week (Senate) or two (President) later."""
+    rounds = [plan_round(1, first_voting_day)]
+    if kind in RUNOFF_AFTER:
+        runoff_day = first_voting_day + RUNOFF_AFTER[kind]
+        rounds.append(plan_round(2, runoff_day))
+    return rounds
+
+
+def senate_districts_for(year: int) -> list[int]:
+    """Districts 1-81 up in ``year``: number mod 3 is 0 in 2020, 1 in 2022, 2 in 2024, and so on."""
+    remainder = ((year - 2020) // 2) % 3
+    return [district for district in range(1, 82) if district % 3 == remainder]
+
+
+def schedule_of(election: Election) -> Schedule:
+    windows = [LiveWindow(r.number, r.processing_starts_at, r.live_ends_at) for r in election.rounds]
+    closes_at = election.access_closes_at
+    if closes_at is None:
+        raise ElectionError(_l("An election needs at least one round."), field="rounds")
+    return Schedule(
+        live_windows=windows, closes_at=closes_at, registration_until=election.applications_close_at
+    )
+
+
+def phase(election: Election, at: datetime) -> Phase:
+    """The access phase of ``election`` at ``at`` (see DESIGN.md, "Access phases")."""
+    if not election.has_media_server or election.status is ElectionStatus.CANCELLED or not election.rounds:
+        return Phase.CLOSED
+    return phase_at(schedule_of(election), at)
+
+
+def accepts_applications(election: Election, at: datetime) -> bool:
+    return phase(election, at) is Phase.REGISTRATION
+
+
+def elections_open_for_applications(at: datetime) -> list[Election]:
+    candidates = db.session.scalars(
+        select(Election)
+        .where(
+            Election.applications_close_at > at,
+            Election.has_media_server.is_(True),
+            Election.status != ElectionStatus.CANCELLED,
+        )
+        .order_by(Election.applications_close_at)
+    ).all()
+    return [election for election in candidates if accepts_applications(election, at)]
+
+
+def all_elections() -> list[Election]:
+    return list(db.session.scalars(select(Election).order_by(Election.applications_close_at.desc())).all())
+
+
+def election_by_code(code: str) -> Election | None:
+    return db.session.scalar(select(Election).where(Election.code == code))
+
+
+def _check_rounds(rounds: Sequence[RoundPlan], applications_close_at: datetime) -> None:
+    if not rounds:
+        raise ElectionError(_l("An election needs at least one round."), field="rounds")
+    previous_end: datetime | None = None
+    for plan in rounds:
+        if plan.voting_ends_at <= plan.voting_starts_at:
+            raise ElectionError(
+                _l("Round %(number)d: voting ends before it starts.", number=plan.number), field="rounds"
+            )
+        if plan.live_ends_at <= plan.processing_starts_at:
+            raise ElectionError(
+                _l("Round %(number)d: result processing ends before it starts.", number=plan.number),
+                field="rounds",
+            )
+        if previous_end is not None and plan.processing_starts_at < previous_end:
+            raise ElectionError(
+                _l("Round %(number)d starts before the previous round ends.", number=plan.number),
+                field="rounds",
+            )
+        previous_end = plan.live_ends_at
+    if applications_close_at > rounds[0].processing_starts_at:
+        raise ElectionError(
+            _l("The application deadline is after the start of result processing."),
+            field="application_deadline",
+        )
+
+
+def create_election(plan: ElectionPlan) -> Election:
+    if election_by_code(plan.code) is not None:
+        raise ElectionError(_l("An election with the code %(code)s exists.", code=plan.code), field="code")
+    election = Election(code=plan.code)
+    apply_plan(election, plan)
+    db.session.add(election)
+    db.session.flush()
+    return election
+
+
+def apply_plan(election: Election, plan: ElectionPlan) -> None:
+    """Overwrite the schedule and settings of ``election``; the code never changes."""
+    closes_at = end_of_prague_day(plan.application_deadline)
+    _check_rounds(plan.rounds, closes_at)
+    election.name_cs = plan.name_cs
+    election.name_en = plan.name_en
+    election.kind = plan.kind
+    election.status = plan.status
+    election.applications_close_at = closes_at
+    election.has_media_server = plan.has_media_server
+    election.signature_required = plan.signature_required
+    election.senate_districts = list(plan.senate_districts)
+    existing = {r.number: r for r in election.rounds}
+    wanted = {p.number for p in plan.rounds}
+    for number, stale in existing.items():
+        if number not in wanted:
+            election.rounds.remove(stale)
+    for plan_round_ in plan.rounds:
+        target = existing.get(plan_round_.number) or Round(number=plan_round_.number)
+        target.voting_starts_at = plan_round_.voting_starts_at
+        target.voting_ends_at = plan_round_.voting_ends_at
+        target.processing_starts_at = plan_round_.processing_starts_at
+        target.live_ends_at = plan_round_.live_ends_at
+        if target not in election.rounds:
+            election.rounds.append(target)
+    db.session.flush()
+
+
+def plan_of(election: Election) -> ElectionPlan:
+    """The current state of ``election`` as a plan, for editing."""
+    return ElectionPlan(
+        code=election.code,
+        name_cs=election.name_cs,
+        name_en=election.name_en,
+        kind=election.kind,
+        status=election.status,
+        application_deadline=election.application_deadline_day,
+        rounds=[
+            RoundPlan(r.number, r.voting_starts_at, r.voting_ends_at, r.processing_starts_at, r.live_ends_at)
+            for r in election.rounds
+        ],
+        has_media_server=election.has_media_server,
+        signature_required=election.signature_required,
+        senate_districts=tuple(election.senate_districts or ()),
+    )

@@ -1,0 +1,45 @@
+"""Error pages in the user's language; no traceback ever reaches a user."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
+
+MESSAGES = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not available here."),
+    413: _l("The upload is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. The problem has been logged."),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        message = _l(
+            "The form has expired or was not sent from this site. Please reload the page and send it again."
+        )
+        return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        code = error.code or 500
+        if request.path.startswith("/api/"):
+            return {
+                "error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}
+            }, code
+        message = MESSAGES.get(code, error.description)
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(InternalServerError)
+    def unexpected_error(error: InternalServerError) -> tuple[str, int]:
+        # Flask has already logged the original exception; outside testing it lands here.
+        db.session.rollback()
+        return render_template("error.html", code=500, message=MESSAGES[500]), 500

@@ -1,0 +1,23 @@
+"""Language: Czech by default, English on request; the choice follows the user."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+SESSION_KEY = "language"
+
+
+def supported_languages() -> tuple[str, ...]:
+    return tuple(current_app.config["PORTAL_LANGUAGES"])
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the one chosen in this session, else Czech."""
+    languages = supported_languages()
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    chosen = session.get(SESSION_KEY)
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"] if request else languages[0]

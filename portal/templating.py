@@ -1,0 +1,48 @@
+"""Template helpers: Prague-time formatting in the user's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+
+from portal.i18n import supported_languages
+
+#: CLDR patterns per language; Czech writes ``23. 12. 2022 23:59``.
+DATETIME_PATTERNS = {"cs": "d. M. y H:mm", "en": "d MMM y, HH:mm"}
+DATE_PATTERNS = {"cs": "d. M. y", "en": "d MMM y"}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["datetime"] = format_prague_datetime
+    app.jinja_env.filters["date"] = format_prague_date
+    app.jinja_env.globals["supported_languages"] = supported_languages
+    app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def format_prague_datetime(value: datetime | None) -> str:
+    """An instant shown in Prague time (Flask-Babel's default time zone)."""
+    if value is None:
+        return ""
+    return format_datetime(value, DATETIME_PATTERNS.get(str(get_locale()), DATETIME_PATTERNS["cs"]))
+
+
+def format_prague_date(value: date | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["cs"]))
+
+
+def field_attrs(field: Any, hint: str | None = None) -> dict[str, str]:
+    """ARIA attributes tying a form field to its hint and its error messages."""
+    described = [f"{field.id}-hint"] if hint else []
+    described += [f"{field.id}-error-{index}" for index in range(1, len(field.errors) + 1)]
+    attributes = {"aria-describedby": " ".join(described)} if described else {}
+    if field.errors:
+        attributes["aria-invalid"] = "true"
+    return attributes

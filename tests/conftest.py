@@ -1,0 +1,133 @@
+"""Fixtures: a clean database per test (SQLite in memory, or PostgreSQL when
+PORTAL_TEST_DATABASE_URL is set), a real SMTP server, factories and an auth helper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.extensions import db
+from tests.mailbox import Mailbox, start_smtp_server
+
+#: Empty: SQLite in memory. Set by .ci/run for the PostgreSQL pass.
+TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+pytest_plugins = ["tests.factories"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The developer's own PORTAL_* settings must not leak into the suite.
+    for name in [n for n in os.environ if n.startswith("PORTAL_") and n != "PORTAL_TEST_DATABASE_URL"]:
+        del os.environ[name]
+
+
+def uses_postgresql() -> bool:
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def portal_test_config(database_url: str, smtp_port: int, **overrides: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "PORTAL_ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "a-test-secret-that-is-long-enough-to-pass",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PORTAL_PASSWORD_PROFILE": "cheapest",
+        "PORTAL_MAIL_BACKEND": "smtp",
+        "PORTAL_SMTP_HOST": "127.0.0.1",
+        "PORTAL_SMTP_PORT": smtp_port,
+        "PORTAL_BASE_URL": "http://portal.test",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    controller, mailbox = start_smtp_server()
+    yield controller.port, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[int, Mailbox]) -> Mailbox:
+    smtp_server[1].clear()
+    return smtp_server[1]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    if not TEST_DATABASE_URL:
+        return "sqlite://"
+    engine = sa.create_engine(TEST_DATABASE_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        pytest.exit(f"PostgreSQL at PORTAL_TEST_DATABASE_URL is not reachable: {error}", returncode=3)
+    finally:
+        engine.dispose()
+    return TEST_DATABASE_URL
+
+
+_schema_ready: set[str] = set()
+
+
+def reset_schema_once(url: str) -> None:
+    """On PostgreSQL build the schema once per run; tests then truncate."""
+    if url in _schema_ready:
+        return
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    db.create_all()
+    _schema_ready.add(url)
+
+
+def truncate_all() -> None:
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def make_app(database_url: str, smtp_server: tuple[int, Mailbox]) -> Iterator[object]:
+    """Build an app with extra settings; its database is clean and removed afterwards."""
+    built: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        app = create_app(portal_test_config(database_url, smtp_server[0], **overrides))
+        with app.app_context():
+            if uses_postgresql():
+                reset_schema_once(database_url)
+            else:
+                db.create_all()
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            if uses_postgresql():
+                truncate_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: object) -> Iterator[Flask]:
+    application = make_app()  # type: ignore[operator]
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
