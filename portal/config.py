@@ -103,9 +103,7 @@ def load_settings(
         check_production(settings)
         settings["SESSION_COOKIE_SECURE"] = True
     if settings["PORTAL_ENV"] not in {"development", "production", "testing"}:
-        raise ConfigurationError(
-            f"PORTAL_ENV={settings['PORTAL_ENV']!r}: use development, testing or production."
-        )
+        raise ConfigurationError(f"PORTAL_ENV={settings['PORTAL_ENV']!r}: use development, testing or production.")
     return settings
 
 
@@ -122,8 +120,6 @@ def check_production(settings: Mapping[str, Any]) -> None:
     if str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigurationError("PORTAL_DATABASE_URL must point at PostgreSQL in production.")
     if settings.get("PORTAL_PASSWORD_PROFILE") != "rfc9106-low-memory":
-        raise ConfigurationError(
-            "PORTAL_PASSWORD_PROFILE: production hashes passwords with rfc9106-low-memory."
-        )
+        raise ConfigurationError("PORTAL_PASSWORD_PROFILE: production hashes passwords with rfc9106-low-memory.")
     if settings.get("PORTAL_MAIL_BACKEND") == "console":
         raise ConfigurationError("PORTAL_MAIL_BACKEND=console prints mail instead of sending it.")

@@ -23,18 +23,14 @@ MESSAGES = {
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        message = _l(
-            "The form has expired or was not sent from this site. Please reload the page and send it again."
-        )
+        message = _l("The form has expired or was not sent from this site. Please reload the page and send it again.")
         return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         code = error.code or 500
         if request.path.startswith("/api/"):
-            return {
-                "error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}
-            }, code
+            return {"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}}, code
         message = MESSAGES.get(code, error.description)
         return render_template("error.html", code=code, message=message), code
 

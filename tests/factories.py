@@ -115,9 +115,7 @@ def totp_code(user: User, at: datetime | None = None) -> str:
     return totp.generate_otp(step)
 
 
-def sign_in(
-    client: FlaskClient, user: User, password: str = PASSWORD, second_factor: bool = True
-) -> TestResponse:
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD, second_factor: bool = True) -> TestResponse:
     """Sign ``user`` in through the real forms; staff with a second factor also enter a code."""
     response = post_form(client, "/login", {"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, StringField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from portal.accounts.ico import is_valid_ico, normalise_ico
 from portal.accounts.passwords import MIN_LENGTH
 
-LANGUAGE_CHOICES = [("cs", "Čeština"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice("cs", "Čeština"), SelectChoice("en", "English")]
 
 
 def _valid_ico(form: FlaskForm, field: StringField) -> None:

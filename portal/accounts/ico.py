@@ -22,9 +22,4 @@ def normalise_ico(value: str) -> str:
 
 def is_valid_ico(value: str) -> bool:
     """Eight ASCII digits whose last is the check digit of the first seven."""
-    return (
-        len(value) == 8
-        and value.isascii()
-        and value.isdigit()
-        and ico_check_digit(value[:7]) == int(value[7])
-    )
+    return len(value) == 8 and value.isascii() and value.isdigit() and ico_check_digit(value[:7]) == int(value[7])

@@ -52,8 +52,7 @@ class User(Model):
     __table_args__ = (
         # Applicants belong to exactly one organisation; staff belong to none.
         CheckConstraint(
-            "(role = 'applicant' AND organisation_id IS NOT NULL)"
-            " OR (role <> 'applicant' AND organisation_id IS NULL)",
+            "(role = 'applicant' AND organisation_id IS NOT NULL) OR (role <> 'applicant' AND organisation_id IS NULL)",
             name="applicant_has_organisation",
         ),
     )

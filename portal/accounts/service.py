@@ -69,9 +69,7 @@ def register_outlet(
     return user
 
 
-def update_organisation(
-    organisation: Organisation, *, name: str, ico: str, address: str, website: str
-) -> None:
+def update_organisation(organisation: Organisation, *, name: str, ico: str, address: str, website: str) -> None:
     ico = normalise_ico(ico)
     if _ico_taken(ico, besides=organisation.id):
         raise OrganisationRegistered(ico)

@@ -46,12 +46,18 @@ def _login_too_old(app: Flask) -> bool:
     return age > app.config["PORTAL_LOGIN_MAX_AGE"]
 
 
-def start_session(user: User, *, second_factor: bool) -> None:
-    """Sign ``user`` in on a fresh session (no fixation): the old session's contents are dropped."""
+def _fresh_session() -> None:
+    """Drop everything but the chosen language; clearing also drops Flask's permanent flag."""
     language = session.get("language")
     session.clear()
+    session.permanent = True
     if language:
         session["language"] = language
+
+
+def start_session(user: User, *, second_factor: bool) -> None:
+    """Sign ``user`` in on a fresh session (no fixation): the old session's contents are dropped."""
+    _fresh_session()
     login_user(user)
     session[SIGNED_IN_AT] = utcnow().timestamp()
     if second_factor:
@@ -68,7 +74,4 @@ def has_second_factor_in_session(user: User) -> bool:
 
 def end_session() -> None:
     logout_user()
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
+    _fresh_session()

@@ -88,9 +88,7 @@ def signup() -> str | Response:
                 language=form.language.data,
             )
         except EmailTaken:
-            form.email.errors.append(
-                _("An account with this e-mail already exists. Sign in, or reset its password.")
-            )
+            form.email.errors.append(_("An account with this e-mail already exists. Sign in, or reset its password."))
         except OrganisationRegistered:
             form.ico.errors.append(
                 _("An organisation with this IČO is already registered. Ask its contact person to add you.")
@@ -158,9 +156,7 @@ def second_factor() -> str | Response:
         try:
             service.verify_second_factor(user, form.code.data, at=utcnow())
         except InvalidSecondFactor:
-            form.code.errors.append(
-                _("This code is not valid. Enter the current code from your authenticator.")
-            )
+            form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
         else:
             db.session.commit()
             if current_user.is_authenticated:
@@ -187,9 +183,7 @@ def enrol_second_factor() -> str | Response:
         try:
             service.enrol_second_factor(current_user, secret, form.code.data, at=utcnow())
         except InvalidSecondFactor:
-            form.code.errors.append(
-                _("This code is not valid. Enter the current code from your authenticator.")
-            )
+            form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
         else:
             db.session.commit()
             session.pop(PENDING_TOTP_SECRET, None)
@@ -197,9 +191,7 @@ def enrol_second_factor() -> str | Response:
             flash(_("Your second factor is set up."), "success")
             return redirect(url_for("site.home"))
     uri = service.totp_provisioning_uri(current_user, secret)
-    return render_template(
-        "accounts/enrol_second_factor.html", form=form, secret=secret, qr=_qr_data_uri(uri)
-    )
+    return render_template("accounts/enrol_second_factor.html", form=form, secret=secret, qr=_qr_data_uri(uri))
 
 
 def _qr_data_uri(text: str) -> str:

@@ -31,10 +31,11 @@ VOTING_CLOSES = time(14, 0)
 
 
 class ElectionError(ValueError):
-    """An election that cannot be saved; ``field`` names the part at fault."""
+    """An election that cannot be saved: a stable ``code``, the form ``field`` at fault, a message."""
 
-    def __init__(self, message: object, field: str | None = None) -> None:
+    def __init__(self, code: str, message: object, field: str | None = None) -> None:
         super().__init__(message)
+        self.code = code
         self.message = message
         self.field = field
 
@@ -67,9 +68,7 @@ def default_application_deadline(first_voting_day: date) -> date:
     return first_voting_day - DEADLINE_LEAD + relativedelta(weekday=FR(-1))
 
 
-def plan_round(
-    number: int, first_voting_day: date, live_duration: timedelta = DEFAULT_LIVE_DURATION
-) -> RoundPlan:
+def plan_round(number: int, first_voting_day: date, live_duration: timedelta = DEFAULT_LIVE_DURATION) -> RoundPlan:
     """A two-day round starting on ``first_voting_day`` (a Friday), processed from Saturday 14:00."""
     second_day = first_voting_day + timedelta(days=1)
     processing = at_prague(second_day, VOTING_CLOSES)
@@ -101,10 +100,8 @@ def schedule_of(election: Election) -> Schedule:
     windows = [LiveWindow(r.number, r.processing_starts_at, r.live_ends_at) for r in election.rounds]
     closes_at = election.access_closes_at
     if closes_at is None:
-        raise ElectionError(_l("An election needs at least one round."), field="rounds")
-    return Schedule(
-        live_windows=windows, closes_at=closes_at, registration_until=election.applications_close_at
-    )
+        raise ElectionError("no_rounds", _l("An election needs at least one round."), field="rounds")
+    return Schedule(live_windows=windows, closes_at=closes_at, registration_until=election.applications_close_at)
 
 
 def phase(election: Election, at: datetime) -> Phase:
@@ -141,26 +138,31 @@ def election_by_code(code: str) -> Election | None:
 
 def _check_rounds(rounds: Sequence[RoundPlan], applications_close_at: datetime) -> None:
     if not rounds:
-        raise ElectionError(_l("An election needs at least one round."), field="rounds")
+        raise ElectionError("no_rounds", _l("An election needs at least one round."), field="rounds")
     previous_end: datetime | None = None
     for plan in rounds:
         if plan.voting_ends_at <= plan.voting_starts_at:
             raise ElectionError(
-                _l("Round %(number)d: voting ends before it starts.", number=plan.number), field="rounds"
+                "voting_order",
+                _l("Round %(number)d: voting ends before it starts.", number=plan.number),
+                field="rounds",
             )
         if plan.live_ends_at <= plan.processing_starts_at:
             raise ElectionError(
+                "live_order",
                 _l("Round %(number)d: result processing ends before it starts.", number=plan.number),
                 field="rounds",
             )
         if previous_end is not None and plan.processing_starts_at < previous_end:
             raise ElectionError(
+                "rounds_overlap",
                 _l("Round %(number)d starts before the previous round ends.", number=plan.number),
                 field="rounds",
             )
         previous_end = plan.live_ends_at
     if applications_close_at > rounds[0].processing_starts_at:
         raise ElectionError(
+            "deadline_after_processing",
             _l("The application deadline is after the start of result processing."),
             field="application_deadline",
         )
@@ -168,7 +170,9 @@ def _check_rounds(rounds: Sequence[RoundPlan], applications_close_at: datetime) 
 
 def create_election(plan: ElectionPlan) -> Election:
     if election_by_code(plan.code) is not None:
-        raise ElectionError(_l("An election with the code %(code)s exists.", code=plan.code), field="code")
+        raise ElectionError(
+            "code_taken", _l("An election with the code %(code)s exists.", code=plan.code), field="code"
+        )
     election = Election(code=plan.code)
     apply_plan(election, plan)
     db.session.add(election)

@@ -39,18 +39,14 @@ def index() -> str:
 def detail(code: str) -> str:
     election = _load(code)
     now = utcnow()
-    return render_template(
-        "elections/detail.html", election=election, phase=service.phase(election, now), now=now
-    )
+    return render_template("elections/detail.html", election=election, phase=service.phase(election, now), now=now)
 
 
 @bp.get("/staff/elections")
 @staff_required()
 def admin_list() -> str:
     now = utcnow()
-    return render_template(
-        "elections/admin_list.html", elections=service.all_elections(), phase=service.phase, now=now
-    )
+    return render_template("elections/admin_list.html", elections=service.all_elections(), phase=service.phase, now=now)
 
 
 @bp.route("/staff/elections/new", methods=["GET", "POST"])
@@ -77,9 +73,7 @@ def admin_new() -> str | Response:
             _attach_error(form, error)
         else:
             db.session.commit()
-            flash(
-                _("The election has been created with the default calendar; check and adjust it."), "success"
-            )
+            flash(_("The election has been created with the default calendar; check and adjust it."), "success")
             return redirect(url_for("elections.admin_edit", code=election.code))
     return render_template("elections/admin_new.html", form=form)
 
@@ -136,6 +130,7 @@ def _plan_from_form(election: Election, form: EditElectionForm) -> ElectionPlan:
                 instants[name] = prague_to_utc(entry.form[name].data)
             except NonexistentLocalTime as error:
                 raise ElectionError(
+                    "nonexistent_local_time",
                     _("%(time)s does not exist in Prague: the clocks skip that hour.", time=str(error)),
                     field="rounds",
                 ) from error

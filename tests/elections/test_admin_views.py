@@ -1,0 +1,134 @@
+"""Admins edit an election's calendar in Prague wall-clock time; bad input never breaks anything."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from portal.accounts.models import Role
+from portal.elections.models import Election
+from portal.elections.seed import seed_elections
+from portal.elections.service import election_by_code
+from portal.extensions import db
+from tests.factories import post_form, sign_in
+
+
+@pytest.fixture
+def admin_client(client, make_staff):
+    seed_elections(date(2026, 11, 23))
+    admin = make_staff(role=Role.ADMIN)
+    db.session.commit()
+    sign_in(client, admin)
+    return client
+
+
+def edit_form(**changes):
+    data = {
+        "name_cs": "Volba prezidenta republiky 2028",
+        "name_en": "Presidential election 2028",
+        "kind": "president",
+        "status": "announced",
+        "application_deadline": "2027-12-17",
+        "has_media_server": "y",
+        "signature_required": "y",
+        "rounds-0-voting_starts_at": "2028-01-14T14:00",
+        "rounds-0-voting_ends_at": "2028-01-15T14:00",
+        "rounds-0-processing_starts_at": "2028-01-15T14:00",
+        "rounds-0-live_ends_at": "2028-01-16T14:00",
+        "rounds-1-voting_starts_at": "2028-01-28T14:00",
+        "rounds-1-voting_ends_at": "2028-01-29T14:00",
+        "rounds-1-processing_starts_at": "2028-01-29T14:00",
+        "rounds-1-live_ends_at": "2028-01-30T08:00",
+    }
+    data.update(changes)
+    return data
+
+
+def reload(code: str) -> Election:
+    db.session.expire_all()
+    election = election_by_code(code)
+    assert election is not None
+    return election
+
+
+def test_admin_moves_the_deadline_and_ends_the_runoff_early(admin_client):
+    response = post_form(admin_client, "/staff/elections/prez2028/edit", edit_form())
+    assert response.status_code == 302
+    election = reload("prez2028")
+    assert election.application_deadline_day == date(2027, 12, 17)
+    assert election.applications_close_at == datetime(2027, 12, 17, 23, tzinfo=UTC)
+    assert election.rounds[1].live_ends_at == datetime(2028, 1, 30, 7, tzinfo=UTC)
+    assert election.status.value == "announced"
+
+
+def test_wall_clock_time_skipped_by_the_spring_change_is_explained(admin_client):
+    before = reload("prez2028").rounds[0].processing_starts_at
+    response = post_form(
+        admin_client, "/staff/elections/prez2028/edit", edit_form(**{"rounds-0-live_ends_at": "2028-03-26T02:30"})
+    )
+    assert response.status_code == 200
+    assert 'class="error-summary"' in response.get_data(as_text=True)
+    assert reload("prez2028").rounds[0].processing_starts_at == before
+
+
+def test_deadline_after_processing_start_is_refused_on_the_form(admin_client):
+    response = post_form(admin_client, "/staff/elections/prez2028/edit", edit_form(application_deadline="2028-01-20"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="application_deadline-error-1"' in html
+    assert reload("prez2028").application_deadline_day == date(2027, 12, 31)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"application_deadline": "31. 12. 2027"},
+        {"application_deadline": "x" * 10000},
+        {"kind": "dictatorship"},
+        {"rounds-0-voting_starts_at": "tomorrow"},
+        {"rounds-0-live_ends_at": ""},
+        {"rounds-7-live_ends_at": "2028-01-16T14:00"},
+        {"name_cs": ""},
+    ],
+)
+def test_malformed_edits_are_explained_and_change_nothing(admin_client, changes):
+    response = post_form(admin_client, "/staff/elections/prez2028/edit", edit_form(**changes))
+    assert response.status_code == 200
+    assert 'class="error-summary"' in response.get_data(as_text=True)
+    election = reload("prez2028")
+    assert election.application_deadline_day == date(2027, 12, 31) and election.status.value == "tentative"
+
+
+def test_new_election_gets_the_default_calendar(admin_client):
+    response = post_form(
+        admin_client,
+        "/staff/elections/new",
+        {
+            "code": "ps2029",
+            "name_cs": "Volby do PS 2029",
+            "name_en": "Chamber 2029",
+            "kind": "chamber",
+            "status": "tentative",
+            "first_voting_day": "2029-10-05",
+        },
+    )
+    assert response.status_code == 302
+    election = reload("ps2029")
+    assert election.application_deadline_day == date(2029, 9, 21)
+    assert len(election.rounds) == 1
+
+
+def test_new_election_with_a_taken_or_bad_code_is_refused(admin_client):
+    for code in ["prez2028", "PREZ", "a", "x; drop table"]:
+        response = post_form(
+            admin_client,
+            "/staff/elections/new",
+            {
+                "code": code,
+                "name_cs": "X",
+                "name_en": "X",
+                "kind": "chamber",
+                "status": "tentative",
+                "first_voting_day": "2029-10-05",
+            },
+        )
+        assert response.status_code == 200 and 'id="code-error-1"' in response.get_data(as_text=True), code
