@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pyotp
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import passwords
 from portal.accounts.errors import (
@@ -64,8 +65,13 @@ def register_outlet(
         organisation=organisation,
         language=language,
     )
-    db.session.add_all([organisation, user])
-    db.session.flush()
+    try:
+        # A savepoint: a concurrent sign-up that won the race fails only this part, not the request.
+        with db.session.begin_nested():
+            db.session.add_all([organisation, user])
+    except IntegrityError as error:
+        _ensure_email_free(email)
+        raise OrganisationRegistered(ico) from error
     return user
 
 

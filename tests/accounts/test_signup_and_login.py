@@ -177,3 +177,33 @@ def test_language_switch_remembers_english_for_the_session_and_the_account(clien
 def test_language_switch_never_redirects_off_site(client):
     response = post_form(client, "/language", {"language": "en", "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_losing_a_sign_up_race_gives_the_normal_message(app, make_applicant, monkeypatch):
+    """The rival's row appears between the pre-check and the insert: the unique constraint fires,
+    the caller gets the account error rather than a 500, and the session stays usable."""
+    from portal.accounts import service
+    from portal.accounts.errors import EmailTaken
+
+    make_applicant(email="race@outlet.example")
+    db.session.commit()
+    real_check, checks = service._ensure_email_free, []
+
+    def check_misses_the_rival_once(email):
+        checks.append(email)
+        if len(checks) > 1:
+            real_check(email)
+
+    monkeypatch.setattr(service, "_ensure_email_free", check_misses_the_rival_once)
+    with pytest.raises(EmailTaken):
+        service.register_outlet(
+            organisation_name="X",
+            ico="00025593",
+            address="A",
+            website="",
+            email="race@outlet.example",
+            password="long enough pw",
+            language="cs",
+        )
+    assert len(checks) == 2  # the insert was attempted and refused by the database
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1

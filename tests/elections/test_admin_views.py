@@ -132,3 +132,13 @@ def test_new_election_with_a_taken_or_bad_code_is_refused(admin_client):
             },
         )
         assert response.status_code == 200 and 'id="code-error-1"' in response.get_data(as_text=True), code
+
+
+def test_public_election_page_shows_czech_dates_and_english_on_request(client):
+    seed_elections(date(2026, 11, 23))
+    db.session.commit()
+    czech = client.get("/elections/prez2023").get_data(as_text=True)
+    assert "23. 12. 2022" in czech and "14. 1. 2023 14:00" in czech
+    post_form(client, "/language", {"language": "en"})
+    english = client.get("/elections/prez2023").get_data(as_text=True)
+    assert "23 Dec 2022" in english and "14 Jan 2023, 14:00" in english

@@ -1,0 +1,169 @@
+"""An outlet registers in a real browser: sign-up, the confirmation mail, sign-in, the language switch.
+
+The portal runs in a thread behind werkzeug's server; Playwright drives Debian's Chromium; the mail
+goes through the suite's real SMTP server. Expected texts are looked up in the portal's own catalogue,
+so the test holds whether or not a phrase is translated yet.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale, gettext
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.extensions import db
+from tests.conftest import IN_CI, portal_test_config, reset_schema_once, truncate_all, uses_postgresql
+from tests.mailbox import Mailbox, first_link, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+VALID_ICO = "47114983"
+ICO_WITH_WRONG_CHECK_DIGIT = "25123890"
+PASSWORD = "correct horse battery"
+
+pytestmark = [
+    pytest.mark.browser,
+    # Outside CI a machine without Chromium skips; under CI=true the browser fixture fails instead.
+    pytest.mark.skipif(not IN_CI and not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
+]
+
+
+class LiveServer:
+    def __init__(self, app: Flask, url: str) -> None:
+        self.app = app
+        self.url = url
+
+    def text(self, language: str, message: str) -> str:
+        """``message`` as the portal shows it in ``language``."""
+        with self.app.test_request_context(), force_locale(language):
+            return gettext(message)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str, smtp_server: tuple[int, Mailbox]) -> Iterator[LiveServer]:
+    """The portal on 127.0.0.1 in a thread; in-memory SQLite is per connection, so a file here."""
+    if not uses_postgresql():
+        database_url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = create_app(portal_test_config(database_url, smtp_server[0], PORTAL_BASE_URL=url))
+    with app.app_context():
+        if uses_postgresql():
+            reset_schema_once(database_url)
+        else:
+            db.create_all()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, url)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            if uses_postgresql():
+                truncate_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), f"CI=true needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="cs-CZ")
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def fill_sign_up_form(page: Page, ico: str, email: str) -> None:
+    page.locator("#organisation_name").fill("Deník Vysočiny")
+    page.locator("#ico").fill(ico)
+    page.locator("#address").fill("Masarykovo náměstí 1, 586 01 Jihlava")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password_again").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+
+
+def test_an_outlet_signs_up_confirms_signs_in_and_switches_to_english(
+    live_server: LiveServer, page: Page, mailbox: Mailbox
+) -> None:
+    cs = functools.partial(live_server.text, "cs")
+    email = "redakce@denik-vysociny.example"
+
+    page.goto(live_server.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "cs")
+    page.locator("nav a[href$='/signup']").click()
+    expect(page).to_have_url(live_server.url + "/signup")
+    expect(page.locator("h1")).to_have_text(cs("Register an outlet"))
+
+    # A mistyped IČO: the summary and the field both say so, and nobody is mailed.
+    fill_sign_up_form(page, ICO_WITH_WRONG_CHECK_DIGIT, email)
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator("a[href='#ico']")).to_contain_text(cs("This IČO has a wrong check digit; please check it."))
+    expect(page.locator("#ico")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#ico-error-1")).to_have_text(cs("This IČO has a wrong check digit; please check it."))
+    expect(page.locator("#organisation_name")).to_have_value("Deník Vysočiny")
+    assert mailbox.messages == []
+
+    fill_sign_up_form(page, VALID_ICO, email)
+    expect(page.locator("h1")).to_have_text(cs("Check your e-mail"))
+    expect(page.locator("main")).to_contain_text(email)
+
+    link = first_link(mailbox.wait_for(email))
+    assert link.startswith(live_server.url + "/confirm/"), link
+    page.goto(link)
+    expect(page).to_have_url(live_server.url + "/login")
+    expect(page.locator(".notice-success")).to_have_text(cs("Your e-mail address is confirmed. You can sign in now."))
+
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.locator(".account-nav a[href$='/account']")).to_have_text(email)
+    expect(page.get_by_role("button", name=cs("Sign out"))).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-signup-czech.png"), full_page=True)
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Media access to the election results")
+    expect(page.get_by_role("button", name="Česky")).to_be_visible()
+    assert len(mailbox.to(email)) == 1
+
+    page.screenshot(path=str(ARTIFACTS / "browser-signup-english.png"), full_page=True)
