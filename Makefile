@@ -49,7 +49,7 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
 
 update-catalogues: extract-messages
-	$(BIN)/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i portal/translations/messages.pot -d portal/translations
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache $(COMPILED)

@@ -11,6 +11,7 @@ from portal.extensions import db
 
 MESSAGES = {
     400: _l("The request could not be understood. Please go back and try again."),
+    401: _l("Please sign in to see this page."),
     403: _l("You do not have access to this page."),
     404: _l("This page does not exist."),
     405: _l("This action is not available here."),

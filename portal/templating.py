@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask_babel import gettext as _
 
+from portal.accounts.passwords import MIN_LENGTH
 from portal.i18n import supported_languages
 
 #: CLDR patterns per language; Czech writes ``23. 12. 2022 23:59``.
@@ -21,6 +23,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["supported_languages"] = supported_languages
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["time_left"] = format_time_left
+    app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -46,3 +50,13 @@ def field_attrs(field: Any, hint: str | None = None) -> dict[str, str]:
     if field.errors:
         attributes["aria-invalid"] = "true"
     return attributes
+
+
+def format_time_left(left: timedelta) -> str:
+    """``12 days and 3 hours left``, with the plural forms of the user's language."""
+    hours = left.seconds // 3600
+    days_text = ngettext("%(num)d day", "%(num)d days", left.days)
+    hours_text = ngettext("%(num)d hour", "%(num)d hours", hours)
+    if left.days == 0:
+        return _("%(hours)s left", hours=hours_text)
+    return _("%(days)s and %(hours)s left", days=days_text, hours=hours_text)

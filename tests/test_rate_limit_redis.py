@@ -1,7 +1,6 @@
 """With PORTAL_REDIS_URL the login limit lives in Redis, shared by every worker."""
 
 import os
-import uuid
 
 import pytest
 import redis
@@ -24,12 +23,9 @@ def redis_url():
 
 
 def test_two_app_instances_share_the_login_limit_through_redis(make_app, redis_url):
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings = {
-        "PORTAL_REDIS_URL": redis_url,
-        "PORTAL_LOGIN_RATE_LIMIT": "2 per minute",
-        "RATELIMIT_KEY_PREFIX": prefix,
-    }
+    store = redis.Redis.from_url(redis_url)
+    store.flushdb()  # database 15 belongs to this test
+    settings = {"PORTAL_REDIS_URL": redis_url, "PORTAL_LOGIN_RATE_LIMIT": "2 per minute"}
     first_worker, second_worker = make_app(**settings), make_app(**settings)
     attempts = []
     for worker in (first_worker, second_worker, second_worker):
@@ -39,4 +35,4 @@ def test_two_app_instances_share_the_login_limit_through_redis(make_app, redis_u
             client.post("/login", data={"csrf_token": token, "email": "someone@outlet.example", "password": "wrong"})
         )
     assert [a.status_code for a in attempts] == [200, 200, 429]
-    assert redis.Redis.from_url(redis_url).keys(f"*LIMITER/{prefix}/*")
+    assert store.keys("LIMITS:LIMITER/*/accounts.login/2/1/minute")

@@ -142,3 +142,28 @@ def test_public_election_page_shows_czech_dates_and_english_on_request(client):
     post_form(client, "/language", {"language": "en"})
     english = client.get("/elections/prez2023").get_data(as_text=True)
     assert "23 Dec 2022" in english and "14 Jan 2023, 14:00" in english
+
+
+def test_home_page_lists_the_open_election_with_its_deadline(client):
+    seed_elections(date(2026, 11, 23))
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "/elections/prez2028" in html and "31. 12. 2027" in html
+    assert "/elections/prez2023" not in html  # long closed
+
+
+def test_time_left_uses_the_plural_forms_of_the_language(app):
+    from datetime import timedelta
+
+    from flask_babel import force_locale
+
+    from portal.templating import format_time_left
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert format_time_left(timedelta(days=1, hours=1)) == "1 day and 1 hour left"
+            assert format_time_left(timedelta(days=3, hours=5)) == "3 days and 5 hours left"
+            assert format_time_left(timedelta(hours=2)) == "2 hours left"
+        with force_locale("cs"):
+            czech = [format_time_left(timedelta(days=n)) for n in (1, 3, 5)]
+            assert len(set(czech)) == 3 and all(str(n) in text for n, text in zip((1, 3, 5), czech, strict=True))
