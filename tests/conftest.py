@@ -128,21 +128,31 @@ def make_app(database_url: str, smtp_server: tuple[int, Mailbox], tmp_path: Path
         url = database_url if uses_postgresql() else f"sqlite:///{tmp_path / f'portal{len(built)}.sqlite'}"
         app = create_app(portal_test_config(url, smtp_server[0], **overrides))
         app.test_client_class = IsolatedClient
-        with app.app_context():
-            if uses_postgresql():
-                reset_schema_once(database_url)
-            else:
-                db.create_all()
+        create_schema(app)
         built.append(app)
         return app
 
     yield build
     for app in built:
-        with app.app_context():
-            db.session.remove()
-            if uses_postgresql():
-                truncate_all()
-            db.engine.dispose()
+        drop_data(app)
+
+
+def create_schema(app: Flask) -> None:
+    """A clean schema: created per test on SQLite, once per run (then truncated) on PostgreSQL."""
+    with app.app_context():
+        if uses_postgresql():
+            reset_schema_once(app.config["SQLALCHEMY_DATABASE_URI"])
+        else:
+            db.create_all()
+
+
+def drop_data(app: Flask) -> None:
+    """Close the app's connections; on PostgreSQL empty every table for the next test."""
+    with app.app_context():
+        db.session.remove()
+        if uses_postgresql():
+            truncate_all()
+        db.engine.dispose()
 
 
 @pytest.fixture

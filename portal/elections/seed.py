@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from portal.elections.models import ElectionKind, ElectionStatus
@@ -14,145 +15,63 @@ from portal.elections.service import (
     senate_districts_for,
 )
 
-#: Senate districts up in 2020, as listed in the office's announcement.
-SENATE_2020 = [
-    3,
-    6,
-    9,
-    12,
-    15,
-    18,
-    21,
-    24,
-    27,
-    30,
-    33,
-    36,
-    39,
-    42,
-    45,
-    48,
-    51,
-    54,
-    57,
-    60,
-    63,
-    66,
-    69,
-    72,
-    75,
-    78,
-    81,
-]
+#: Senate districts up in 2020, as listed in the office's announcement (all with number mod 3 = 0).
+SENATE_2020 = tuple(range(3, 82, 3))
+
+
+@dataclass(frozen=True)
+class KnownElection:
+    code: str
+    name_cs: str
+    name_en: str
+    kind: ElectionKind
+    #: The Friday the polls open.
+    first_voting_day: date
+    #: As the office announced it; None where the sources do not say (the default rule applies).
+    deadline: date | None = None
+    has_media_server: bool = True
+    status: ElectionStatus = ElectionStatus.ANNOUNCED
+
+    def plan(self) -> ElectionPlan:
+        year = self.first_voting_day.year
+        districts = SENATE_2020 if self.code == "senat2020" else senate_districts_for(year)
+        return ElectionPlan(
+            code=self.code,
+            name_cs=self.name_cs,
+            name_en=self.name_en,
+            kind=self.kind,
+            status=self.status,
+            application_deadline=self.deadline or default_application_deadline(self.first_voting_day),
+            rounds=default_rounds(self.kind, self.first_voting_day),
+            has_media_server=self.has_media_server,
+            # R6: an e-mail request was enough in 2018 and 2022; from 2023 a signed submission.
+            signature_required=year >= 2023,
+            senate_districts=districts if self.kind is ElectionKind.SENATE else (),
+        )
+
 
 _K = ElectionKind
-_A = ElectionStatus.ANNOUNCED
-
-#: code, Czech name, English name, kind, first voting day (Friday), deadline or None for the default,
-#: has a media server.
-KNOWN: list[tuple[str, str, str, ElectionKind, date, date | None, bool]] = [
-    (
-        "kz2020",
-        "Volby do zastupitelstev krajů 2020",
-        "Regional council elections 2020",
-        _K.REGIONAL,
-        date(2020, 10, 2),
-        None,
-        True,
-    ),
-    ("senat2020", "Volby do Senátu 2020", "Senate elections 2020", _K.SENATE, date(2020, 10, 2), None, True),
-    (
-        "kv2022",
-        "Volby do zastupitelstev obcí 2022",
-        "Municipal council elections 2022",
-        _K.MUNICIPAL,
-        date(2022, 9, 23),
-        date(2022, 9, 9),
-        True,
-    ),
-    (
-        "senat2022",
-        "Volby do Senátu 2022",
-        "Senate elections 2022",
-        _K.SENATE,
-        date(2022, 9, 23),
-        date(2022, 9, 9),
-        True,
-    ),
-    (
-        "prez2023",
-        "Volba prezidenta republiky 2023",
-        "Presidential election 2023",
-        _K.PRESIDENT,
-        date(2023, 1, 13),
-        date(2022, 12, 23),
-        True,
-    ),
-    (
-        "ep2024",
-        "Volby do Evropského parlamentu 2024",
-        "European Parliament elections 2024",
-        _K.EUROPEAN,
-        date(2024, 6, 7),
-        None,
-        False,
-    ),
-    (
-        "kz2024",
-        "Volby do zastupitelstev krajů 2024",
-        "Regional council elections 2024",
-        _K.REGIONAL,
-        date(2024, 9, 20),
-        None,
-        True,
-    ),
-    ("senat2024", "Volby do Senátu 2024", "Senate elections 2024", _K.SENATE, date(2024, 9, 20), None, True),
-    (
-        "ps2025",
-        "Volby do Poslanecké sněmovny 2025",
-        "Chamber of Deputies elections 2025",
-        _K.CHAMBER,
-        date(2025, 10, 3),
-        None,
-        True,
-    ),
-    (
-        "kv2026",
-        "Volby do zastupitelstev obcí 2026",
-        "Municipal council elections 2026",
-        _K.MUNICIPAL,
-        date(2026, 10, 9),
-        None,
-        True,
-    ),
-    ("senat2026", "Volby do Senátu 2026", "Senate elections 2026", _K.SENATE, date(2026, 10, 9), None, True),
-]
-
-
-def known_plans() -> list[ElectionPlan]:
-    plans = []
-    for code, name_cs, name_en, kind, first_day, deadline, media in KNOWN:
-        districts = (
-            SENATE_2020
-            if code == "senat2020"
-            else (senate_districts_for(first_day.year) if kind is ElectionKind.SENATE else [])
-        )
-        plans.append(
-            ElectionPlan(
-                code=code,
-                name_cs=name_cs,
-                name_en=name_en,
-                kind=kind,
-                status=_A,
-                application_deadline=deadline or default_application_deadline(first_day),
-                rounds=default_rounds(kind, first_day),
-                has_media_server=media,
-                # R6: an e-mail request was enough in 2018 and 2022; from 2023 a signed submission.
-                signature_required=first_day.year >= 2023,
-                senate_districts=districts,
-            )
-        )
-    return plans
+KNOWN = [
+    KnownElection("kz2020", "Volby do zastupitelstev krajů 2020", "Regional council elections 2020", _K.REGIONAL,
+                  date(2020, 10, 2)),
+    KnownElection("senat2020", "Volby do Senátu 2020", "Senate elections 2020", _K.SENATE, date(2020, 10, 2)),
+    KnownElection("kv2022", "Volby do zastupitelstev obcí 2022", "Municipal council elections 2022", _K.MUNICIPAL,
+                  date(2022, 9, 23), deadline=date(2022, 9, 9)),
+    KnownElection("senat2022", "Volby do Senátu 2022", "Senate elections 2022", _K.SENATE, date(2022, 9, 23),
+                  deadline=date(2022, 9, 9)),
+    KnownElection("prez2023", "Volba prezidenta republiky 2023", "Presidential election 2023", _K.PRESIDENT,
+                  date(2023, 1, 13), deadline=date(2022, 12, 23)),
+    KnownElection("ep2024", "Volby do Evropského parlamentu 2024", "European Parliament elections 2024",
+                  _K.EUROPEAN, date(2024, 6, 7), has_media_server=False),
+    KnownElection("kz2024", "Volby do zastupitelstev krajů 2024", "Regional council elections 2024", _K.REGIONAL,
+                  date(2024, 9, 20)),
+    KnownElection("senat2024", "Volby do Senátu 2024", "Senate elections 2024", _K.SENATE, date(2024, 9, 20)),
+    KnownElection("ps2025", "Volby do Poslanecké sněmovny 2025", "Chamber of Deputies elections 2025", _K.CHAMBER,
+                  date(2025, 10, 3)),
+    KnownElection("kv2026", "Volby do zastupitelstev obcí 2026", "Municipal council elections 2026", _K.MUNICIPAL,
+                  date(2026, 10, 9)),
+    KnownElection("senat2026", "Volby do Senátu 2026", "Senate elections 2026", _K.SENATE, date(2026, 10, 9)),
+]  # fmt: skip
 
 
 def second_friday_of_january(year: int) -> date:
@@ -160,29 +79,27 @@ def second_friday_of_january(year: int) -> date:
     return first.replace(day=1 + (4 - first.weekday()) % 7 + 7)
 
 
-def next_presidential_plan(today: date) -> ElectionPlan:
-    """The next presidential election (January 2028, tentative), or a later January if 2028's deadline
-    has passed, so the demo always has an election open for applications."""
+def next_presidential_election(today: date) -> KnownElection:
+    """January 2028 (tentative), or a later January if 2028's deadline has passed, so the demo
+    always has an election open for applications."""
     year = 2028
     while default_application_deadline(second_friday_of_january(year)) <= today:
         year += 5
-    first_day = second_friday_of_january(year)
-    return ElectionPlan(
+    return KnownElection(
         code=f"prez{year}",
         name_cs=f"Volba prezidenta republiky {year}",
         name_en=f"Presidential election {year}",
         kind=ElectionKind.PRESIDENT,
+        first_voting_day=second_friday_of_january(year),
         status=ElectionStatus.TENTATIVE,
-        application_deadline=default_application_deadline(first_day),
-        rounds=default_rounds(ElectionKind.PRESIDENT, first_day),
     )
 
 
 def seed_elections(today: date) -> list[str]:
     """Create the known elections and the next presidential one; returns the codes created."""
     created = []
-    for plan in [*known_plans(), next_presidential_plan(today)]:
-        if election_by_code(plan.code) is None:
-            create_election(plan)
-            created.append(plan.code)
+    for known in [*KNOWN, next_presidential_election(today)]:
+        if election_by_code(known.code) is None:
+            create_election(known.plan())
+            created.append(known.code)
     return created

@@ -19,8 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.extensions import db
-from tests.conftest import IN_CI, portal_test_config, reset_schema_once, truncate_all, uses_postgresql
+from tests.conftest import IN_CI, create_schema, drop_data, portal_test_config, uses_postgresql
 from tests.mailbox import Mailbox, first_link, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,11 +65,7 @@ def live_server(tmp_path: Path, database_url: str, smtp_server: tuple[int, Mailb
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = create_app(portal_test_config(database_url, smtp_server[0], PORTAL_BASE_URL=url))
-    with app.app_context():
-        if uses_postgresql():
-            reset_schema_once(database_url)
-        else:
-            db.create_all()
+    create_schema(app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
     thread.start()
@@ -80,11 +75,7 @@ def live_server(tmp_path: Path, database_url: str, smtp_server: tuple[int, Mailb
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        with app.app_context():
-            db.session.remove()
-            if uses_postgresql():
-                truncate_all()
-            db.engine.dispose()
+        drop_data(app)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from portal.elections.models import ElectionKind, ElectionStatus
-from portal.elections.seed import next_presidential_plan
+from portal.elections.seed import next_presidential_election
 from portal.elections.service import (
     ElectionError,
     ElectionPlan,
@@ -62,11 +62,11 @@ def test_senate_districts_by_number_modulo_three(year, remainder):
 
 
 def test_demo_presidential_election_is_open_relative_to_today():
-    assert next_presidential_plan(date(2026, 11, 23)).code == "prez2028"
-    later = next_presidential_plan(date(2028, 6, 1))
+    assert next_presidential_election(date(2026, 11, 23)).code == "prez2028"
+    later = next_presidential_election(date(2028, 6, 1)).plan()
     assert later.code == "prez2033"
     assert later.application_deadline > date(2028, 6, 1)
-    assert next_presidential_plan(date(2026, 11, 23)).status is ElectionStatus.TENTATIVE
+    assert next_presidential_election(date(2026, 11, 23)).status is ElectionStatus.TENTATIVE
 
 
 def _plan(**changes):
