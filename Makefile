@@ -30,10 +30,16 @@ run: $(STAMP) translations
 	  $(BIN)/portal db upgrade
 	@PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} $(BIN)/portal seed demo
 	@echo
-	@echo "Portal: http://127.0.0.1:5000/   (Ctrl+C stops it)"
+	@echo "Portal: http://127.0.0.1:5000/   (Ctrl+C stops it and the mail sender)"
 	@echo
-	PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-console} \
-	  $(BIN)/portal run --host 127.0.0.1 --port 5000
+	@# The outbox sender runs next to the portal and prints the mails here. Both run in the background so
+	@# that the trap fires at once on Ctrl+C or SIGTERM; it stops both and waits for them.
+	@export PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} \
+	    PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-console}; \
+	  trap 'kill -TERM $$sender $$server 2>/dev/null; wait $$sender $$server; exit 0' INT TERM; \
+	  $(BIN)/portal outbox send --interval 2 & sender=$$!; \
+	  $(BIN)/portal run --host 127.0.0.1 --port 5000 & server=$$!; \
+	  wait $$server; status=$$?; kill -TERM $$sender 2>/dev/null; wait $$sender; exit $$status
 
 ## make test: ruff, then the whole pytest suite (SQLite; PORTAL_TEST_DATABASE_URL selects PostgreSQL)
 test: lint pytest

@@ -32,6 +32,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+
+    from portal.notifications import outbox
+
+    outbox.init_app(app)
     return app
 
 
@@ -53,9 +57,15 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal import views
+    from portal.access.views import bp as access_bp
     from portal.accounts.views import bp as accounts_bp
+    from portal.audit.views import bp as audit_bp
     from portal.elections.views import bp as elections_bp
+    from portal.registration.views import bp as registration_bp
 
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(elections_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(access_bp)

@@ -33,6 +33,12 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: timedelta(hours=float(v))),
     "LOGIN_RATE_LIMIT": ("PORTAL_LOGIN_RATE_LIMIT", str),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", int),
+    "OUTBOX_MAX_ATTEMPTS": ("PORTAL_OUTBOX_MAX_ATTEMPTS", int),
+    "OUTBOX_LEASE_SECONDS": ("PORTAL_OUTBOX_LEASE_SECONDS", int),
+    "OUTBOX_DELIVER_AFTER_COMMIT": (
+        "PORTAL_OUTBOX_DELIVER_AFTER_COMMIT",
+        lambda v: v.lower() in {"1", "true", "yes"},
+    ),
 }
 
 
@@ -75,6 +81,12 @@ def default_settings() -> dict[str, Any]:
         "PORTAL_PASSWORD_PROFILE": "rfc9106-low-memory",
         #: Confirmation and password-reset links stay valid this long.
         "PORTAL_TOKEN_MAX_AGE": timedelta(hours=24),
+        #: The outbox gives a mail up ('dead') after this many failed SMTP attempts.
+        "PORTAL_OUTBOX_MAX_ATTEMPTS": 12,
+        #: How long a sender's claim on a mail lasts; longer than any SMTP exchange (its timeout is 30 s).
+        "PORTAL_OUTBOX_LEASE_SECONDS": 300,
+        #: Deliver a request's outbox mails in-process right after its commit (tests); else the worker sends.
+        "PORTAL_OUTBOX_DELIVER_AFTER_COMMIT": False,
     }
 
 
@@ -102,6 +114,10 @@ def load_settings(
     if settings["PORTAL_ENV"] == "production":
         check_production(settings)
         settings["SESSION_COOKIE_SECURE"] = True
+    if int(settings["PORTAL_OUTBOX_MAX_ATTEMPTS"]) < 1:
+        raise ConfigurationError("PORTAL_OUTBOX_MAX_ATTEMPTS must be at least 1.")
+    if int(settings["PORTAL_OUTBOX_LEASE_SECONDS"]) < 60:
+        raise ConfigurationError("PORTAL_OUTBOX_LEASE_SECONDS must be at least 60 (longer than an SMTP exchange).")
     if settings["PORTAL_ENV"] not in {"development", "production", "testing"}:
         raise ConfigurationError(f"PORTAL_ENV={settings['PORTAL_ENV']!r}: use development, testing or production.")
     return settings

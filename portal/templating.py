@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["time_left"] = format_time_left
+    app.jinja_env.globals["error_items"] = error_items
     app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -60,3 +61,26 @@ def format_time_left(left: timedelta) -> str:
     if left.days == 0:
         return _("%(hours)s left", hours=hours_text)
     return _("%(days)s and %(hours)s left", days=days_text, hours=hours_text)
+
+
+def error_items(form: Any) -> list[tuple[str, str, str]]:
+    """(field id, label, message) for every error in ``form``, list and sub-form fields included."""
+    items: list[tuple[str, str, str]] = []
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field.entries:
+                items += error_items(entry.form) if entry.type == "FormField" else _own_errors(entry)
+            items += _own_errors(field)
+        elif field.type == "FormField":
+            items += error_items(field.form)
+        else:
+            items += _own_errors(field)
+    return items
+
+
+def _own_errors(field: Any) -> list[tuple[str, str, str]]:
+    return [
+        (field.id, str(field.label.text), str(message))
+        for message in field.errors
+        if not isinstance(message, list | tuple | dict)
+    ]

@@ -58,6 +58,8 @@ def portal_test_config(database_url: str, smtp_port: int, **overrides: object) -
         "PORTAL_SMTP_PORT": smtp_port,
         "PORTAL_BASE_URL": "http://portal.test",
         "SERVER_NAME": None,
+        # A request's outbox mails go out when it ends, so tests can wait for them in the mailbox.
+        "PORTAL_OUTBOX_DELIVER_AFTER_COMMIT": True,
     }
     config.update(overrides)
     return config
@@ -81,6 +83,7 @@ class IsolatedClient(FlaskClient):
     test's database session leaks into the request, and back. Tests commit before requesting."""
 
     def open(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("buffered", True)  # a streamed body is produced inside the request's context too
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import pyotp
 import pytest
@@ -123,3 +123,73 @@ def sign_in(client: FlaskClient, user: User, password: str = PASSWORD, second_fa
         response = post_form(client, "/login/second-factor", {"code": totp_code(user)})
         assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def make_test_election(
+    code: str | None = None,
+    deadline: date = date(2099, 12, 18),
+    first_voting_day: date | None = None,
+    kind: str = "president",
+    signature_required: bool = False,
+):  # type: ignore[no-untyped-def]
+    """An election; by default its deadline is far ahead, so the real clock finds it open."""
+    from portal.elections.models import ElectionKind, ElectionStatus
+    from portal.elections.service import ElectionPlan, create_election, default_rounds
+
+    first_voting_day = first_voting_day or date(deadline.year + 1, 1, 13)
+    return create_election(
+        ElectionPlan(
+            code=code or f"test{next(_counter)}",
+            name_cs="Testovací volba",
+            name_en="Test election",
+            kind=ElectionKind(kind),
+            status=ElectionStatus.ANNOUNCED,
+            application_deadline=deadline,
+            rounds=default_rounds(ElectionKind(kind), first_voting_day),
+            signature_required=signature_required,
+        )
+    )
+
+
+@pytest.fixture
+def make_election():  # type: ignore[no-untyped-def]
+    return make_test_election
+
+
+@pytest.fixture
+def make_application(make_applicant):  # type: ignore[no-untyped-def]
+    """An application with its content saved; ``state`` submitted or approved moves it on."""
+    from allowlist.addresses import AddressPolicy
+    from portal.registration import service
+    from portal.registration.content import ApplicationContent
+
+    policy = AddressPolicy(allow_documentation=True)
+
+    def make(
+        election,
+        applicant: User | None = None,
+        production=("192.0.2.10",),
+        test=(),
+        state: str = "draft",
+        at: datetime | None = None,
+        staff: User | None = None,
+    ):  # type: ignore[no-untyped-def]
+        at = at or utcnow()
+        applicant = applicant or make_applicant()
+        application = service.start_application(applicant.organisation, election, applicant, at=at)
+        content = ApplicationContent(
+            contact_email=applicant.email,
+            contact_phone="+420 274 051 111",
+            production=list(production),
+            test=list(test),
+            accept_terms=True,
+        )
+        service.save_draft(application.latest, content, policy, at=at)
+        if state in ("submitted", "approved"):
+            service.submit(application.latest, policy, user=applicant, at=at)
+        if state == "approved":
+            assert staff is not None, "approving needs a staff user"
+            service.approve(application.latest, staff=staff, at=at, acknowledge_conflicts=True)
+        return application
+
+    return make

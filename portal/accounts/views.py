@@ -40,14 +40,17 @@ from portal.accounts.session import (
     mark_second_factor,
     start_session,
 )
+from portal.audit.service import record, request_client_address, snapshot
 from portal.db import utcnow
 from portal.extensions import db, limiter
 from portal.navigation import safe_next_url
-from portal.notifications.mail import send_template_mail
+from portal.notifications.outbox import enqueue
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 PENDING_TOTP_SECRET = "pending_totp_secret"  # noqa: S105 - a session key, not a secret
+#: What the audit log keeps of an organisation.
+ORGANISATION_FIELDS = ("name", "ico", "address", "website")
 
 
 def _login_limit() -> str:
@@ -62,11 +65,13 @@ def _external(endpoint: str, **values: object) -> str:
     return current_app.config["PORTAL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
-def _send_confirmation(user: User) -> None:
-    send_template_mail(
+def _queue_confirmation(user: User) -> None:
+    """Queue the confirmation mail in the request's transaction (the outbox sends it after the commit)."""
+    enqueue(
         user.email,
         "accounts/mail/confirm.txt",
         user.language,
+        at=utcnow(),
         organisation_name=user.organisation.name if user.organisation else "",
         link=_external("accounts.confirm_email", token=tokens.confirmation_token(user)),
     )
@@ -94,8 +99,16 @@ def signup() -> str | Response:
                 _("An organisation with this IČO is already registered. Ask its contact person to add you.")
             )
         else:
+            record(
+                "organisation.registered",
+                user.organisation,
+                actor=user,
+                at=utcnow(),
+                after={**snapshot(user.organisation, ORGANISATION_FIELDS), "applicant": user.email},
+                client_address=request_client_address(),
+            )
+            _queue_confirmation(user)
             db.session.commit()
-            _send_confirmation(user)
             return render_template("accounts/check_email.html", email=user.email)
     return render_template("accounts/signup.html", form=form)
 
@@ -109,7 +122,9 @@ def confirm_email(token: str) -> str | Response:
     user = db.session.get(User, user_id)
     if user is None or user.email != email:
         return render_template("accounts/invalid_link.html"), 400  # type: ignore[return-value]
-    service.confirm_email(user, at=utcnow())
+    if user.email_confirmed_at is None:
+        service.confirm_email(user, at=utcnow())
+        record("user.email_confirmed", user, actor=user, at=utcnow(), client_address=request_client_address())
     db.session.commit()
     flash(_("Your e-mail address is confirmed. You can sign in now."), "success")
     return redirect(url_for("accounts.login"))
@@ -185,6 +200,13 @@ def enrol_second_factor() -> str | Response:
         except InvalidSecondFactor:
             form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
         else:
+            record(
+                "user.second_factor_enrolled",
+                current_user,
+                actor=current_user,
+                at=utcnow(),
+                client_address=request_client_address(),
+            )
             db.session.commit()
             session.pop(PENDING_TOTP_SECRET, None)
             mark_second_factor(current_user)
@@ -215,12 +237,14 @@ def request_reset() -> str | Response:
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is not None and user.active:
-            send_template_mail(
+            enqueue(
                 user.email,
                 "accounts/mail/reset.txt",
                 user.language,
+                at=utcnow(),
                 link=_external("accounts.reset_password", user_id=user.id, token=tokens.reset_token(user)),
             )
+            db.session.commit()
         # The same answer whether or not the address has an account.
         return render_template("accounts/check_email.html", email=form.email.data, reset=True)
     return render_template("accounts/reset_request.html", form=form)
@@ -239,6 +263,7 @@ def reset_password(user_id: int, token: str) -> str | Response:
     if form.validate_on_submit():
         service.set_password(user, form.password.data)
         service.confirm_email(user, at=utcnow())
+        record("user.password_changed", user, actor=user, at=utcnow(), client_address=request_client_address())
         db.session.commit()
         end_session()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
@@ -271,6 +296,7 @@ def edit_organisation(organisation_id: int) -> str | Response:
     organisation = load_organisation(organisation_id)
     form = OrganisationForm(obj=organisation, organisation_name=organisation.name)
     if form.validate_on_submit():
+        before = snapshot(organisation, ORGANISATION_FIELDS)
         try:
             service.update_organisation(
                 organisation,
@@ -282,6 +308,17 @@ def edit_organisation(organisation_id: int) -> str | Response:
         except OrganisationRegistered:
             form.ico.errors.append(_("An organisation with this IČO is already registered."))
         else:
+            after = snapshot(organisation, ORGANISATION_FIELDS)
+            if after != before:
+                record(
+                    "organisation.updated",
+                    organisation,
+                    actor=current_user,
+                    at=utcnow(),
+                    before=before,
+                    after=after,
+                    client_address=request_client_address(),
+                )
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.organisation", organisation_id=organisation.id))

@@ -6,10 +6,12 @@ from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.accounts.access import staff_required
 from portal.accounts.models import Role
+from portal.audit.service import record, request_client_address, snapshot
 from portal.db import utcnow
 from portal.elections import service
 from portal.elections.forms import EditElectionForm, NewElectionForm
@@ -19,6 +21,35 @@ from portal.elections.service import ElectionError, ElectionPlan, RoundPlan
 from portal.extensions import db
 
 bp = Blueprint("elections", __name__, template_folder="templates")
+
+#: What the audit log keeps of an election's schedule and settings, and of each round.
+AUDITED_FIELDS = (
+    "name_cs",
+    "name_en",
+    "kind",
+    "status",
+    "applications_close_at",
+    "has_media_server",
+    "signature_required",
+)
+AUDITED_ROUND_FIELDS = ("number", "voting_starts_at", "voting_ends_at", "processing_starts_at", "live_ends_at")
+
+
+def _audited(election: Election) -> dict[str, object]:
+    rounds = [snapshot(r, AUDITED_ROUND_FIELDS) for r in election.rounds]
+    return {**snapshot(election, AUDITED_FIELDS), "rounds": rounds}
+
+
+def _record(action: str, election: Election, before: dict[str, object] | None, after: dict[str, object]) -> None:
+    record(
+        action,
+        election,
+        actor=current_user,
+        at=utcnow(),
+        before=before,
+        after=after,
+        client_address=request_client_address(),
+    )
 
 
 def _load(code: str) -> Election:
@@ -72,6 +103,7 @@ def admin_new() -> str | Response:
         except ElectionError as error:
             _attach_error(form, error)
         else:
+            _record("election.created", election, None, _audited(election))
             db.session.commit()
             flash(_("The election has been created with the default calendar; check and adjust it."), "success")
             return redirect(url_for("elections.admin_edit", code=election.code))
@@ -84,6 +116,7 @@ def admin_edit(code: str) -> str | Response:
     election = _load(code)
     form = EditElectionForm(data=_form_data(election))
     if form.validate_on_submit():
+        before = _audited(election)
         try:
             plan = _plan_from_form(election, form)
             service.apply_plan(election, plan)
@@ -91,6 +124,9 @@ def admin_edit(code: str) -> str | Response:
             db.session.rollback()
             _attach_error(form, error)
         else:
+            after = _audited(election)
+            if after != before:
+                _record("election.updated", election, before, after)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("elections.admin_edit", code=election.code))

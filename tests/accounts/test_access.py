@@ -26,8 +26,9 @@ def organisation_rules(app: Flask):
     return [rule for rule in app.url_map.iter_rules() if "organisation_id" in rule.arguments]
 
 
-def build_url(rule, organisation_id: int = 1) -> str:
-    values = {"code": "prez2028", "organisation_id": organisation_id}
+def build_url(rule, **values: object) -> str:
+    """The rule with its arguments filled in; a rule with an argument nobody provided fails loudly."""
+    values = {"code": "prez2028", "organisation_id": 1, **values}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
@@ -36,10 +37,12 @@ def methods(rule) -> list[str]:
 
 
 @pytest.fixture
-def staff_urls(app):
+def staff_urls(app, make_election, make_application):
     seed_elections(date(2026, 11, 23))
+    application = make_application(make_election(), state="submitted")
     db.session.commit()
-    return [(method, build_url(rule)) for rule in staff_rules(app) for method in methods(rule)]
+    values = {"application_id": application.id, "organisation_id": application.organisation_id}
+    return [(method, build_url(rule, **values)) for rule in staff_rules(app) for method in methods(rule)]
 
 
 def test_staff_pages_are_found_in_the_url_map(app):
@@ -147,31 +150,50 @@ def test_organisation_pages_are_found_in_the_url_map(app):
     assert {r.endpoint for r in organisation_rules(app)} >= {"accounts.organisation", "accounts.edit_organisation"}
 
 
-def test_applicant_cannot_read_or_change_another_organisation(client, make_applicant, make_organisation):
+def test_applicant_cannot_read_or_change_another_organisation(
+    client, make_applicant, make_organisation, make_election, make_application
+):
     own = make_applicant()
     other = make_organisation(name="Cizí redakce s.r.o.", ico="00027383")
+    election = make_election(code="prez2099")
+    stranger = make_applicant(organisation=other)
+    other_application = make_application(election, stranger, production=["192.0.2.200"], state="submitted")
+    own_application = make_application(election, own, production=["192.0.2.100"])
     db.session.commit()
     other_id, own_id = other.id, own.organisation_id
+    theirs = {"organisation_id": other_id, "application_id": other_application.id, "code": election.code}
+    mine = {"organisation_id": own_id, "application_id": own_application.id, "code": election.code}
     sign_in(client, own)
     rules = organisation_rules(client.application)
     for rule in rules:
         for method in methods(rule):
-            url = build_url(rule, organisation_id=other_id)
+            url = build_url(rule, **theirs)
             if method == "GET":
                 response = client.get(url)
             else:
                 response = post_form(
                     client,
                     url,
-                    {"organisation_name": "Převzato", "ico": "00027383", "address": "Jinde 1", "website": ""},
+                    {
+                        "organisation_name": "Převzato",
+                        "ico": "00027383",
+                        "address": "Jinde 1",
+                        "website": "",
+                        "production-0": "192.0.2.201",
+                        "accept_terms": "y",
+                        "submit_application": "1",
+                    },
                 )
             assert response.status_code == 404, (method, url)
-            assert "Cizí redakce" not in response.get_data(as_text=True), (method, url)
+            body = response.get_data(as_text=True)
+            assert "Cizí redakce" not in body and "192.0.2.200" not in body, (method, url)
         # The same URL works for the applicant's own organisation, so the refusal is about ownership.
         if "GET" in methods(rule):
-            assert client.get(build_url(rule, organisation_id=own_id)).status_code == 200, rule.rule
+            assert client.get(build_url(rule, **mine)).status_code == 200, rule.rule
     db.session.expire_all()
     assert db.session.get(type(other), other_id).name == "Cizí redakce s.r.o."
+    assert db.session.get(type(other_application), other_application.id).latest.state.value == "submitted"
+    assert len(rules) >= 6  # the organisation pages and the application pages
 
 
 def test_verified_staff_can_read_any_organisation(client, make_staff, make_organisation):

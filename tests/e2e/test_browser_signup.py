@@ -8,95 +8,17 @@ so the test holds whether or not a phrase is translated yet.
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from flask import Flask
-from flask_babel import force_locale, gettext
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Page, expect
 
-from portal import create_app
-from tests.conftest import IN_CI, create_schema, drop_data, portal_test_config, uses_postgresql
-from tests.mailbox import Mailbox, first_link, free_port
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.e2e.conftest import ARTIFACTS, BROWSER_TEST, LiveServer
+from tests.mailbox import Mailbox, first_link
 
 VALID_ICO = "47114983"
 ICO_WITH_WRONG_CHECK_DIGIT = "25123890"
 PASSWORD = "correct horse battery"
 
-pytestmark = [
-    pytest.mark.browser,
-    # Outside CI a machine without Chromium skips; under CI=true the browser fixture fails instead.
-    pytest.mark.skipif(not IN_CI and not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
-
-
-class LiveServer:
-    def __init__(self, app: Flask, url: str) -> None:
-        self.app = app
-        self.url = url
-
-    def text(self, language: str, message: str) -> str:
-        """``message`` as the portal shows it in ``language``."""
-        with self.app.test_request_context(), force_locale(language):
-            return gettext(message)
-
-
-@pytest.fixture
-def live_server(tmp_path: Path, database_url: str, smtp_server: tuple[int, Mailbox]) -> Iterator[LiveServer]:
-    """The portal on 127.0.0.1 in a thread; in-memory SQLite is per connection, so a file here."""
-    if not uses_postgresql():
-        database_url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = create_app(portal_test_config(database_url, smtp_server[0], PORTAL_BASE_URL=url))
-    create_schema(app)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, url)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        drop_data(app)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"CI=true needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="cs-CZ")
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+pytestmark = BROWSER_TEST
 
 
 def fill_sign_up_form(page: Page, ico: str, email: str) -> None:

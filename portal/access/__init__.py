@@ -1,0 +1,1 @@
+"""The office's side: review, decisions, and (later) the allowlist built from approved applications."""

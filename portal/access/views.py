@@ -1,0 +1,182 @@
+"""Review: the queue, an application's detail, decisions, bulk approval, the export, address settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
+
+from portal.access.forms import AddressSettingsForm, QueueFilterForm
+from portal.access.queries import approved_outlets_csv, review_queue
+from portal.accounts.access import staff_required
+from portal.accounts.models import Role
+from portal.db import utcnow
+from portal.elections.service import all_elections, election_by_code
+from portal.extensions import db
+from portal.registration import service
+from portal.registration.errors import RegistrationError
+from portal.registration.forms import ConfirmForm, DecisionForm
+from portal.registration.messages import error_message
+from portal.registration.models import Application, VersionState
+
+bp = Blueprint("access", __name__, template_folder="templates")
+REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+
+
+def _load(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("/staff/applications")
+@staff_required(*REVIEWERS)
+def queue() -> str:
+    form = QueueFilterForm(request.args, meta={"csrf": False})
+    form.election.choices = [SelectChoice("", _("All elections"))] + [
+        SelectChoice(e.code, e.display_name) for e in all_elections()
+    ]
+    form.validate()
+    election = election_by_code(form.election.data) if form.election.data else None
+    state = VersionState(form.state.data) if form.state.data and not form.state.errors else None
+    rows = review_queue(
+        election_id=election.id if election else None, state=state, conflicts_only=bool(form.conflicts.data)
+    )
+    return render_template("access/queue.html", rows=rows, form=form, election=election, bulk=ConfirmForm())
+
+
+@bp.get("/staff/applications/<int:application_id>")
+@staff_required(*REVIEWERS)
+def detail(application_id: int) -> str:
+    application = _load(application_id)
+    version = application.latest
+    return render_template(
+        "access/detail.html",
+        application=application,
+        version=version,
+        conflicts=service.conflicts_for(version),
+        decision=DecisionForm(),
+    )
+
+
+@bp.post("/staff/applications/<int:application_id>/approve")
+@staff_required(*REVIEWERS)
+def approve(application_id: int) -> WerkzeugResponse:
+    application = _load(application_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _decide(
+        application,
+        lambda version: service.approve(
+            version, staff=current_user, at=utcnow(), acknowledge_conflicts=bool(form.acknowledge_conflicts.data)
+        ),
+        _("The application has been approved."),
+    )
+
+
+@bp.post("/staff/applications/<int:application_id>/reject")
+@staff_required(*REVIEWERS)
+def reject(application_id: int) -> WerkzeugResponse:
+    application = _load(application_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _decide(
+        application,
+        lambda version: service.reject(
+            version, staff=current_user, at=utcnow(), internal_reason=form.internal_reason.data or ""
+        ),
+        _("The application has been rejected."),
+    )
+
+
+def _decide(application: Application, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]
+    version = application.latest
+    expected = request.form.get("version", type=int)
+    if expected is not None and expected != version.number:
+        flash(_("The application has changed since you opened it; check the new version."), "error")
+        return redirect(url_for("access.detail", application_id=application.id))
+    try:
+        decide(version)
+    except RegistrationError as error:
+        db.session.rollback()
+        flash(error_message(error), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("access.detail", application_id=application.id))
+
+
+@bp.post("/staff/applications/bulk-approve")
+@staff_required(*REVIEWERS)
+def bulk_approve() -> WerkzeugResponse:
+    """Approve the ticked applications that wait and have no conflict; report the others."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = request.form.getlist("application", type=int)
+    approved, skipped = 0, []
+    now = utcnow()
+    for application_id in ids:
+        application = db.session.get(Application, application_id)
+        if application is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                service.approve(application.latest, staff=current_user, at=now)
+        except RegistrationError:
+            skipped.append(application.reference)
+        else:
+            approved += 1
+    db.session.commit()
+    flash(_("Approved: %(count)d.", count=approved), "success")
+    if skipped:
+        flash(
+            _("Not approved (decided already, or with address conflicts): %(list)s", list=", ".join(skipped)), "error"
+        )
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("access.queue"))
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]
+
+
+@bp.get("/staff/elections/<code>/approved.csv")
+@staff_required(*REVIEWERS)
+def export(code: str) -> Response:
+    election = election_by_code(code)
+    if election is None:
+        abort(404)
+    response = Response(stream_with_context(approved_outlets_csv(election.id)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{election.code}-approved.csv"'
+    return response
+
+
+@bp.route("/staff/settings/addresses", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def address_settings() -> str | WerkzeugResponse:
+    policy = service.address_policy()
+    form = AddressSettingsForm(
+        data={
+            "allow_documentation": policy.allow_documentation,
+            "allow_ipv6": policy.allow_ipv6,
+            "map_ipv4_mapped": policy.map_ipv4_mapped,
+        }
+    )
+    if request.method == "POST":
+        form = AddressSettingsForm()
+    if form.validate_on_submit():
+        service.update_address_settings(
+            allow_documentation=form.allow_documentation.data,
+            allow_ipv6=form.allow_ipv6.data,
+            map_ipv4_mapped=form.map_ipv4_mapped.data,
+            staff=current_user,
+            at=utcnow(),
+        )
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("access.address_settings"))
+    return render_template("access/address_settings.html", form=form)

@@ -1,0 +1,121 @@
+"""An application's content, validated the same way for the form and the API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from allowlist.addresses import AddressListRefused, AddressPolicy, parse_address_list
+from portal.registration.errors import ContentInvalid
+from portal.registration.models import (
+    MAX_PRODUCTION_ADDRESSES,
+    MAX_TEST_ADDRESSES,
+    AddressKind,
+    ApplicationVersion,
+)
+
+#: The accepted text is stored by version; change the version whenever the text changes.
+TERMS_VERSION = "2026-1"
+MAX_NOTE_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ApplicationContent:
+    contact_email: str
+    contact_phone: str
+    production: Sequence[str]
+    test: Sequence[str]
+    accept_terms: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CleanContent:
+    contact_email: str
+    contact_phone: str  #: E.164
+    production: list[str]  #: canonical
+    test: list[str]
+    terms_accepted: bool
+    note: str
+
+
+def clean_content(content: ApplicationContent, policy: AddressPolicy, *, require_complete: bool) -> CleanContent:
+    """Normalise and check everything; all problems at once, by field. A draft may be incomplete."""
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    email = content.contact_email.strip()
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["contact_email"] = ("invalid_email", {})
+    elif require_complete:
+        errors["contact_email"] = ("required", {})
+
+    phone = _e164(content.contact_phone, errors) if content.contact_phone.strip() else ""
+    if not phone and require_complete and "contact_phone" not in errors:
+        errors["contact_phone"] = ("required", {})
+
+    production = _addresses("production", content.production, MAX_PRODUCTION_ADDRESSES, policy, errors)
+    test = _addresses("test", content.test, MAX_TEST_ADDRESSES, policy, errors)
+    if require_complete and not production and "production" not in errors:
+        errors["production"] = ("required", {})
+    both = set(production) & set(test)
+    if both:
+        errors["test"] = ("production_and_test", {"address": sorted(both)[0]})
+    if require_complete and not content.accept_terms:
+        errors["accept_terms"] = ("required", {})
+    if len(content.note) > MAX_NOTE_LENGTH:
+        errors["note"] = ("too_long", {"max": MAX_NOTE_LENGTH})
+    if errors:
+        raise ContentInvalid(errors)
+    return CleanContent(email, phone, production, test, content.accept_terms, content.note.strip())
+
+
+def _e164(raw: str, errors: dict[str, tuple[str, dict[str, object]]]) -> str:
+    try:
+        number = phonenumbers.parse(raw, "CZ")
+    except phonenumbers.NumberParseException:
+        errors["contact_phone"] = ("invalid_phone", {})
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        errors["contact_phone"] = ("invalid_phone", {})
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _addresses(
+    field: str, raw: Sequence[str], limit: int, policy: AddressPolicy, errors: dict[str, tuple[str, dict[str, object]]]
+) -> list[str]:
+    entries = [entry.strip() for entry in raw if entry.strip()]
+    if len(entries) > limit:
+        errors[field] = ("too_many", {"max": limit})
+        return []
+    try:
+        return [str(address) for address in parse_address_list(entries, policy)]
+    except AddressListRefused as refused:
+        errors[field] = (f"address_{refused.code}", {"address": refused.value, "index": refused.index})
+        return []
+
+
+def content_digest(version: ApplicationVersion) -> str:
+    """SHA-256 of the canonical JSON of what the outlet submits: quoted in the receipt."""
+    application = version.application
+    document = {
+        "application": application.reference,
+        "version": version.number,
+        "election": application.election.code,
+        "organisation": {"name": application.organisation.name, "ico": application.organisation.ico},
+        "contact_email": version.contact_email,
+        "contact_phone": version.contact_phone,
+        "production": version.addresses_of(AddressKind.PRODUCTION),
+        "test": version.addresses_of(AddressKind.TEST),
+        "terms_version": version.terms_version,
+        "note": version.note,
+    }
+    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,65 @@
+"""What can go wrong with an application; each error carries a stable code and its data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from allowlist.addresses import AddressRefused
+
+
+class RegistrationError(Exception):
+    code: str = "registration_error"
+
+
+@dataclass
+class DeadlinePassed(RegistrationError):
+    #: The exclusive end of the deadline (the instant the next Prague day begins).
+    closes_at: datetime
+    code: str = "deadline_passed"
+
+
+@dataclass
+class IllegalTransition(RegistrationError):
+    action: str
+    state: str
+    code: str = "illegal_transition"
+
+
+@dataclass
+class QuotaExceeded(RegistrationError):
+    kind: str
+    limit: int
+    claimed: int
+    code: str = "quota_exceeded"
+
+
+@dataclass
+class ContentInvalid(RegistrationError):
+    """Field name -> (code, detail); details are the data a message needs (an address, an index)."""
+
+    errors: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
+    code: str = "content_invalid"
+
+
+@dataclass
+class SignatureRequired(RegistrationError):
+    code: str = "signature_required"
+
+
+@dataclass
+class ConflictsNotAcknowledged(RegistrationError):
+    addresses: list[str]
+    code: str = "conflicts_not_acknowledged"
+
+
+__all__ = [
+    "AddressRefused",
+    "ConflictsNotAcknowledged",
+    "ContentInvalid",
+    "DeadlinePassed",
+    "IllegalTransition",
+    "QuotaExceeded",
+    "RegistrationError",
+    "SignatureRequired",
+]

@@ -1,0 +1,96 @@
+"""The user's words for the service's error codes."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.elections.prague import prague_day_of_deadline
+from portal.registration.errors import (
+    ConflictsNotAcknowledged,
+    DeadlinePassed,
+    IllegalTransition,
+    QuotaExceeded,
+    RegistrationError,
+    SignatureRequired,
+)
+from portal.templating import format_prague_date
+
+ADDRESS_REFUSALS = {
+    "empty": _l("is empty"),
+    "junk": _l("contains something other than one address"),
+    "range": _l("is a range of addresses; enter single addresses"),
+    "zone_id": _l("has a zone index (the part after the percent sign); enter the address alone"),
+    "leading_zero": _l("has a number with a leading zero"),
+    "not_an_address": _l("is not an IP address"),
+    "private": _l("is a private address, not reachable from the internet"),
+    "unique_local": _l("is a private (unique local) IPv6 address"),
+    "loopback": _l("is a loopback address"),
+    "link_local": _l("is a link-local address"),
+    "multicast": _l("is a multicast address"),
+    "reserved": _l("is in a reserved range"),
+    "broadcast": _l("is the broadcast address"),
+    "unspecified": _l("is the unspecified address"),
+    "this_network": _l("is in the range 0.0.0.0/8"),
+    "cgnat": _l("is a shared address of a provider's NAT (100.64.0.0/10); ask your provider for a public address"),
+    "documentation": _l("is reserved for documentation"),
+    "benchmarking": _l("is reserved for benchmarking"),
+    "6to4": _l("is a 6to4 address; enter the IPv4 address behind it"),
+    "nat64": _l("is a NAT64 address; enter the IPv4 or native IPv6 address"),
+    "teredo": _l("is a Teredo tunnel address"),
+    "ipv4_mapped": _l("is an IPv4-mapped IPv6 address; enter the IPv4 address"),
+    "ipv4_compatible": _l("is a deprecated IPv4-compatible IPv6 address"),
+    "ipv6_disabled": _l("is an IPv6 address, which the office does not accept for this election"),
+    "site_local": _l("is a site-local IPv6 address"),
+    "orchid": _l("is an ORCHID identifier, not an address"),
+    "not_global": _l("is not a public internet address"),
+    "duplicate": _l("is listed twice"),
+}
+
+FIELD_ERRORS = {
+    "required": _l("This field is required."),
+    "invalid_email": _l("Enter a valid e-mail address."),
+    "invalid_phone": _l("Enter a valid phone number, for example +420 274 051 111."),
+    "too_many": _l("At most %(max)d addresses."),
+    "too_long": _l("At most %(max)d characters."),
+    "production_and_test": _l("%(address)s is listed as both a production and a test address."),
+}
+
+
+def field_error_message(code: str, detail: dict[str, object]) -> str:
+    if code == "address_empty" or (code.startswith("address_") and not detail.get("address")):
+        return _("An address is empty.")
+    if code.startswith("address_"):
+        reason = ADDRESS_REFUSALS.get(code.removeprefix("address_"), ADDRESS_REFUSALS["not_global"])
+        return _("%(address)s %(reason)s.", address=detail.get("address", ""), reason=reason)
+    return str(FIELD_ERRORS[code]) % detail if detail else str(FIELD_ERRORS[code])
+
+
+def error_message(error: RegistrationError) -> str:
+    if isinstance(error, DeadlinePassed):
+        return _(
+            "The deadline has passed: applications were accepted until the end of %(day)s (Prague time).",
+            day=format_prague_date(prague_day_of_deadline(error.closes_at)),
+        )
+    if isinstance(error, QuotaExceeded):
+        kind = _("production") if error.kind == "production" else _("test")
+        return _(
+            "Your organisation would have %(claimed)d %(kind)s addresses in this election; at most %(limit)d "
+            "are allowed across all its applications.",
+            claimed=error.claimed,
+            kind=kind,
+            limit=error.limit,
+        )
+    if isinstance(error, SignatureRequired):
+        return _(
+            "This election requires a submission signed with a recognised electronic signature or sent "
+            "through the data box."
+        )
+    if isinstance(error, ConflictsNotAcknowledged):
+        return _(
+            "Another organisation claims %(addresses)s. Check the conflict and confirm the approval.",
+            addresses=", ".join(error.addresses),
+        )
+    if isinstance(error, IllegalTransition):
+        return _("This is not possible in the application's current state.")
+    return _("The application could not be changed.")

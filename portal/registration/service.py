@@ -1,0 +1,380 @@
+"""Application rules: drafting, submission, amendment, withdrawal and the office's decision.
+
+Every state change goes through :func:`_transition`, which guards the current state and writes the
+audit event; mails go through the outbox in the same transaction. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from allowlist.addresses import AddressPolicy
+from portal.accounts.models import Organisation, User
+from portal.audit.service import record
+from portal.elections.models import Election
+from portal.elections.service import accepts_applications
+from portal.extensions import db
+from portal.notifications.outbox import enqueue
+from portal.registration.content import TERMS_VERSION, ApplicationContent, clean_content, content_digest
+from portal.registration.errors import (
+    ConflictsNotAcknowledged,
+    DeadlinePassed,
+    IllegalTransition,
+    QuotaExceeded,
+    SignatureRequired,
+)
+from portal.registration.models import (
+    MAX_PRODUCTION_ADDRESSES,
+    MAX_TEST_ADDRESSES,
+    AddressKind,
+    AddressQuota,
+    AddressSettings,
+    Application,
+    ApplicationAddress,
+    ApplicationVersion,
+    VersionState,
+)
+
+S = VersionState
+#: action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[VersionState], VersionState]] = {
+    "submit": (frozenset({S.DRAFT}), S.SUBMITTED),
+    "approve": (frozenset({S.SUBMITTED}), S.APPROVED),
+    "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
+    "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED}), S.WITHDRAWN),
+    "supersede": (frozenset({S.APPROVED}), S.SUPERSEDED),
+}
+
+
+def _transition(
+    version: ApplicationVersion, action: str, *, actor: User | None, at: datetime, reason: str | None = None
+) -> None:
+    allowed_from, target = TRANSITIONS[action]
+    if version.state not in allowed_from:
+        raise IllegalTransition(action=action, state=version.state.value)
+    before = version.state
+    version.state = target
+    record(
+        f"application.{action}",
+        version.application,
+        actor=actor,
+        at=at,
+        before={"version": version.number, "state": before.value},
+        after={"version": version.number, "state": target.value},
+        reason=reason,
+    )
+
+
+# Drafting -------------------------------------------------------------------------------------------
+
+
+def start_application(organisation: Organisation, election: Election, user: User, *, at: datetime) -> Application:
+    _ensure_open(election, at)
+    application = Application(organisation=organisation, election=election, created_by=user)
+    application.versions.append(ApplicationVersion(number=1))
+    db.session.add(application)
+    db.session.flush()
+    record("application.created", application, actor=user, at=at)
+    return application
+
+
+def save_draft(
+    version: ApplicationVersion, content: ApplicationContent, policy: AddressPolicy, *, at: datetime
+) -> None:
+    """Store what the outlet typed; addresses are validated and canonical, other fields may be incomplete."""
+    if version.state is not S.DRAFT:
+        raise IllegalTransition(action="edit", state=version.state.value)
+    _ensure_open(version.application.election, at)
+    clean = clean_content(content, policy, require_complete=False)
+    version.contact_email = clean.contact_email
+    version.contact_phone = clean.contact_phone
+    version.note = clean.note
+    version.terms_version = TERMS_VERSION if clean.terms_accepted else ""
+    version.terms_accepted_at = at if clean.terms_accepted else None
+    version.addresses.clear()
+    db.session.flush()  # the old rows go before the new ones meet the unique constraint
+    for kind, addresses in ((AddressKind.PRODUCTION, clean.production), (AddressKind.TEST, clean.test)):
+        for position, address in enumerate(addresses):
+            version.addresses.append(ApplicationAddress(kind=kind, position=position, address=address))
+    db.session.flush()
+
+
+def content_of(version: ApplicationVersion) -> ApplicationContent:
+    return ApplicationContent(
+        contact_email=version.contact_email,
+        contact_phone=version.contact_phone,
+        production=version.addresses_of(AddressKind.PRODUCTION),
+        test=version.addresses_of(AddressKind.TEST),
+        accept_terms=bool(version.terms_version),
+        note=version.note,
+    )
+
+
+# The outlet's actions ---------------------------------------------------------------------------------
+
+
+def submit(version: ApplicationVersion, policy: AddressPolicy, *, user: User, at: datetime) -> None:
+    """Send the draft to the office: complete, before the deadline, within the quota."""
+    application = version.application
+    election = application.election
+    if version.state is not S.DRAFT:
+        raise IllegalTransition(action="submit", state=version.state.value)
+    _ensure_open(election, at)
+    if election.signature_required:
+        raise SignatureRequired()
+    clean_content(content_of(version), policy, require_complete=True)
+    quota = _lock_quota(application.organisation_id, election.id)
+    _counts_within_limits(quota, claiming_instead=version)  # refuse before anything changes
+    _transition(version, "submit", actor=user, at=at)
+    version.submitted_at = at
+    version.submitted_by = user
+    version.content_sha256 = content_digest(version)
+    _recount(quota)
+    enqueue(
+        version.contact_email,
+        "registration/mail/receipt.txt",
+        user.language,
+        at=at,
+        application=application,
+        version=version,
+    )
+    db.session.flush()
+
+
+def amend(application: Application, *, user: User, at: datetime) -> ApplicationVersion:
+    """A new draft from the version in force; the approved version stays in force until decided."""
+    _ensure_open(application.election, at)
+    current = application.in_force
+    has_open_version = application.latest.state in (S.DRAFT, S.SUBMITTED)
+    if current is None or has_open_version:
+        raise IllegalTransition(action="amend", state=application.latest.state.value)
+    draft = ApplicationVersion(
+        number=application.latest.number + 1,
+        contact_email=current.contact_email,
+        contact_phone=current.contact_phone,
+        note=current.note,
+    )
+    draft.addresses = [
+        ApplicationAddress(kind=a.kind, position=a.position, address=a.address) for a in current.addresses
+    ]
+    application.versions.append(draft)
+    db.session.flush()
+    record("application.amendment_started", application, actor=user, at=at, after={"version": draft.number})
+    return draft
+
+
+def withdraw(application: Application, *, user: User, at: datetime) -> None:
+    """Take the application back entirely: any draft, pending amendment and the version in force."""
+    quota = _lock_quota(application.organisation_id, application.election_id)
+    open_versions = [v for v in application.versions if v.state in TRANSITIONS["withdraw"][0]]
+    if not open_versions:
+        raise IllegalTransition(action="withdraw", state=application.latest.state.value)
+    for version in open_versions:
+        _transition(version, "withdraw", actor=user, at=at)
+    _recount(quota)
+    db.session.flush()
+
+
+# The office's decision -----------------------------------------------------------------------------------
+
+
+def approve(version: ApplicationVersion, *, staff: User, at: datetime, acknowledge_conflicts: bool = False) -> None:
+    application = version.application
+    conflicts = conflicts_for(version)
+    if conflicts and not acknowledge_conflicts:
+        raise ConflictsNotAcknowledged(addresses=sorted({c.address for c in conflicts}))
+    quota = _lock_quota(application.organisation_id, application.election_id)
+    previous = application.in_force
+    _transition(version, "approve", actor=staff, at=at)
+    if previous is not None and previous is not version:
+        _transition(previous, "supersede", actor=staff, at=at)
+    version.decided_at = at
+    version.decided_by = staff
+    _recount(quota)
+    _notify_decision(version, at)
+    db.session.flush()
+
+
+def reject(version: ApplicationVersion, *, staff: User, at: datetime, internal_reason: str = "") -> None:
+    """R8: the office may refuse without giving a reason; a reason, if any, stays internal."""
+    application = version.application
+    quota = _lock_quota(application.organisation_id, application.election_id)
+    _transition(version, "reject", actor=staff, at=at, reason=internal_reason or None)
+    version.decided_at = at
+    version.decided_by = staff
+    version.internal_reason = internal_reason.strip()
+    _recount(quota)
+    _notify_decision(version, at)
+    db.session.flush()
+
+
+def _notify_decision(version: ApplicationVersion, at: datetime) -> None:
+    application = version.application
+    recipients = {version.contact_email, application.created_by.email}
+    language = application.created_by.language
+    for recipient in sorted(r for r in recipients if r):
+        enqueue(
+            recipient,
+            "registration/mail/decision.txt",
+            language,
+            at=at,
+            application=application,
+            version=version,
+            approved=version.state is S.APPROVED,
+        )
+
+
+# Deadline, quota, conflicts ----------------------------------------------------------------------------
+
+
+def _ensure_open(election: Election, at: datetime) -> None:
+    if not accepts_applications(election, at):
+        raise DeadlinePassed(closes_at=election.applications_close_at)
+
+
+def _lock_quota(organisation_id: int, election_id: int) -> AddressQuota:
+    """The organisation's quota row for the election, locked until the transaction ends (PostgreSQL).
+
+    Concurrent submissions of one organisation queue here and each recounts what the previous one
+    committed; SQLite serialises writers on its own.
+    """
+    query = (
+        select(AddressQuota)
+        .where(AddressQuota.organisation_id == organisation_id, AddressQuota.election_id == election_id)
+        .with_for_update()
+    )
+    quota = db.session.scalar(query)
+    if quota is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(AddressQuota(organisation_id=organisation_id, election_id=election_id))
+        except IntegrityError:
+            pass  # created by a concurrent transaction: lock that one
+        quota = db.session.scalar(query.execution_options(populate_existing=True))
+        assert quota is not None
+    return quota
+
+
+def claimed_addresses(
+    organisation_id: int, election_id: int, claiming_instead: ApplicationVersion | None = None
+) -> dict[AddressKind, set[str]]:
+    """Distinct addresses the organisation claims in the election: each application's claiming version.
+
+    ``claiming_instead`` counts a version as its application's claim before it is submitted.
+    """
+    applications = db.session.scalars(
+        select(Application).where(
+            Application.organisation_id == organisation_id, Application.election_id == election_id
+        )
+    ).all()
+    claimed: dict[AddressKind, set[str]] = {AddressKind.PRODUCTION: set(), AddressKind.TEST: set()}
+    for application in applications:
+        version = application.claiming
+        if claiming_instead is not None and application is claiming_instead.application:
+            version = claiming_instead
+        if version is not None:
+            for address in version.addresses:
+                claimed[address.kind].add(address.address)
+    return claimed
+
+
+def _counts_within_limits(
+    quota: AddressQuota, claiming_instead: ApplicationVersion | None = None
+) -> dict[AddressKind, set[str]]:
+    claimed = claimed_addresses(quota.organisation_id, quota.election_id, claiming_instead)
+    for kind, limit in ((AddressKind.PRODUCTION, MAX_PRODUCTION_ADDRESSES), (AddressKind.TEST, MAX_TEST_ADDRESSES)):
+        if len(claimed[kind]) > limit:
+            raise QuotaExceeded(kind=kind.value, limit=limit, claimed=len(claimed[kind]))
+    return claimed
+
+
+def _recount(quota: AddressQuota) -> None:
+    """Store the counts after a change; the CHECK constraints are the last line of defence."""
+    db.session.flush()
+    claimed = _counts_within_limits(quota)
+    quota.production_count = len(claimed[AddressKind.PRODUCTION])
+    quota.test_count = len(claimed[AddressKind.TEST])
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    address: str
+    organisation: str
+    application: str  #: the other application's reference
+
+
+def conflicts_for(version: ApplicationVersion) -> list[Conflict]:
+    """Addresses of ``version`` that another organisation claims in the same election."""
+    application = version.application
+    addresses = [a.address for a in version.addresses]
+    if not addresses:
+        return []
+    rows = db.session.scalars(
+        select(ApplicationAddress)
+        .join(ApplicationVersion)
+        .join(Application)
+        .where(
+            ApplicationAddress.address.in_(addresses),
+            Application.election_id == application.election_id,
+            Application.organisation_id != application.organisation_id,
+            ApplicationVersion.state.in_([S.SUBMITTED, S.APPROVED]),
+        )
+    ).all()
+    return sorted(
+        {Conflict(r.address, r.version.application.organisation.name, r.version.application.reference) for r in rows},
+        key=lambda c: (c.address, c.application),
+    )
+
+
+def applications_of(organisation_id: int, election_ids: Iterable[int] | None = None) -> list[Application]:
+    query = select(Application).where(Application.organisation_id == organisation_id).order_by(Application.id)
+    if election_ids is not None:
+        query = query.where(Application.election_id.in_(list(election_ids)))
+    return list(db.session.scalars(query).all())
+
+
+def address_policy() -> AddressPolicy:
+    """The admin's current switches as the validator's policy."""
+    settings = db.session.get(AddressSettings, 1) or AddressSettings()
+    return AddressPolicy(
+        allow_documentation=bool(settings.allow_documentation),
+        allow_ipv6=settings.allow_ipv6 is not False,
+        map_ipv4_mapped=bool(settings.map_ipv4_mapped),
+    )
+
+
+def update_address_settings(
+    *, allow_documentation: bool, allow_ipv6: bool, map_ipv4_mapped: bool, staff: User, at: datetime
+) -> None:
+    settings = db.session.get(AddressSettings, 1)
+    if settings is None:
+        settings = AddressSettings(id=1)
+        db.session.add(settings)
+    before = {
+        "allow_documentation": settings.allow_documentation,
+        "allow_ipv6": settings.allow_ipv6,
+        "map_ipv4_mapped": settings.map_ipv4_mapped,
+    }
+    settings.allow_documentation = allow_documentation
+    settings.allow_ipv6 = allow_ipv6
+    settings.map_ipv4_mapped = map_ipv4_mapped
+    settings.updated_at = at
+    db.session.flush()
+    record(
+        "settings.addresses_updated",
+        ("address_settings", 1),
+        actor=staff,
+        at=at,
+        before=before,
+        after={
+            "allow_documentation": allow_documentation,
+            "allow_ipv6": allow_ipv6,
+            "map_ipv4_mapped": map_ipv4_mapped,
+        },
+    )
