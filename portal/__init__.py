@@ -27,10 +27,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import errors, security, templating
+    from portal import errors, labels, security, templating
 
     security.init_app(app)
     templating.init_app(app)
+    labels.init_app(app)
     errors.init_app(app)
 
     from portal.notifications import outbox

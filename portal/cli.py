@@ -186,3 +186,44 @@ def outbox_status() -> None:
 
     for status, count in status_counts().items():
         click.echo(f"{status.value:<8} {count}")
+
+
+@main.group()
+def notices() -> None:
+    """Scheduled notices to outlets."""
+
+
+@notices.command("send")
+@click.option("--at", "at_text", help="Act as if it were this instant (ISO 8601 with an offset); default now.")
+@click.option(
+    "--reminder-days",
+    type=click.IntRange(1, 30),
+    default=3,
+    show_default=True,
+    help="Remind outlets with drafts this many days before the deadline ends.",
+)
+@click.option(
+    "--test-cut-hours",
+    type=click.IntRange(1, 168),
+    default=48,
+    show_default=True,
+    help="Tell outlets this many hours before their test addresses are cut.",
+)
+@with_appcontext
+def send_notices(at_text: str | None, reminder_days: int, test_cut_hours: int) -> None:
+    """Queue the deadline reminders and test-cut notices that are due; each goes out once."""
+    from datetime import datetime, timedelta
+
+    from portal.registration.notices import send_due_notices
+
+    try:
+        at = datetime.fromisoformat(at_text) if at_text else utcnow()
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO 8601 instant: {at_text}", param_hint="--at") from error
+    if at.tzinfo is None:
+        raise click.BadParameter("give the offset, for example 2027-12-28T09:00:00+01:00", param_hint="--at")
+    report = send_due_notices(
+        at, reminder_before=timedelta(days=reminder_days), test_cut_before=timedelta(hours=test_cut_hours)
+    )
+    db.session.commit()
+    click.echo(f"queued {report.reminders} deadline reminders, {report.test_cut_notices} test-cut notices")

@@ -66,3 +66,10 @@ def test_demo_totp_prints_a_valid_code(run):
     result = run("demo", "totp", "admin@volby.example")
     user = db.session.scalar(select(User).where(User.email == "admin@volby.example"))
     assert pyotp.TOTP(user.totp_secret).verify(result.output.strip(), valid_window=1)
+
+
+def test_notices_send_takes_the_instant_and_refuses_a_naive_one(run):
+    assert run("notices", "send", "--at", "2027-12-28T09:00:00").exit_code == 2
+    assert run("notices", "send", "--at", "yesterday").exit_code == 2
+    result = run("notices", "send", "--at", "2027-12-28T09:00:00+01:00")
+    assert result.exit_code == 0 and "queued 0 deadline reminders" in result.output

@@ -19,14 +19,14 @@ from portal.registration import service
 from portal.registration.errors import RegistrationError
 from portal.registration.forms import ConfirmForm, DecisionForm
 from portal.registration.messages import error_message
-from portal.registration.models import Application, VersionState
+from portal.registration.models import APPLICATION_PAGE, Application, VersionState
 
 bp = Blueprint("access", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 
 
 def _load(application_id: int) -> Application:
-    application = db.session.get(Application, application_id)
+    application = db.session.get(Application, application_id, options=APPLICATION_PAGE)
     if application is None:
         abort(404)
     return application
@@ -42,10 +42,15 @@ def queue() -> str:
     form.validate()
     election = election_by_code(form.election.data) if form.election.data else None
     state = VersionState(form.state.data) if form.state.data and not form.state.errors else None
-    rows = review_queue(
-        election_id=election.id if election else None, state=state, conflicts_only=bool(form.conflicts.data)
+    queue_page = review_queue(
+        election_id=election.id if election else None,
+        state=state,
+        conflicts_only=bool(form.conflicts.data),
+        page=request.args.get("page", 1, type=int) or 1,
     )
-    return render_template("access/queue.html", rows=rows, form=form, election=election, bulk=ConfirmForm())
+    return render_template(
+        "access/queue.html", queue=queue_page, rows=queue_page.rows, form=form, election=election, bulk=ConfirmForm()
+    )
 
 
 @bp.get("/staff/applications/<int:application_id>")

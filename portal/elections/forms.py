@@ -15,6 +15,7 @@ from wtforms import (
     FormField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
@@ -74,3 +75,7 @@ class EditElectionForm(_ElectionFields):
     has_media_server = BooleanField(_l("The office runs the media XML server"))
     signature_required = BooleanField(_l("Applications need a recognised electronic signature or a data box"))
     rounds = FieldList(FormField(RoundForm), min_entries=1, max_entries=3)
+    change_reason = TextAreaField(
+        _l("Reason for the change (recorded in the audit log; required when the deadline moves)"),
+        validators=[Length(max=1000)],
+    )

@@ -40,7 +40,13 @@ def _audited(election: Election) -> dict[str, object]:
     return {**snapshot(election, AUDITED_FIELDS), "rounds": rounds}
 
 
-def _record(action: str, election: Election, before: dict[str, object] | None, after: dict[str, object]) -> None:
+def _record(
+    action: str,
+    election: Election,
+    before: dict[str, object] | None,
+    after: dict[str, object],
+    reason: str | None = None,
+) -> None:
     record(
         action,
         election,
@@ -48,6 +54,7 @@ def _record(action: str, election: Election, before: dict[str, object] | None, a
         at=utcnow(),
         before=before,
         after=after,
+        reason=reason,
         client_address=request_client_address(),
     )
 
@@ -117,16 +124,24 @@ def admin_edit(code: str) -> str | Response:
     form = EditElectionForm(data=_form_data(election))
     if form.validate_on_submit():
         before = _audited(election)
+        reason = (form.change_reason.data or "").strip()
         try:
             plan = _plan_from_form(election, form)
-            service.apply_plan(election, plan)
+            deadline_moves = plan.application_deadline != election.application_deadline_day
+            service.apply_plan(election, plan)  # the calendar's own checks come first
+            if deadline_moves and not reason:
+                raise ElectionError(
+                    "reason_required",
+                    _("Say why the deadline moves: the reason goes to the audit log."),
+                    field="change_reason",
+                )
         except ElectionError as error:
             db.session.rollback()
             _attach_error(form, error)
         else:
             after = _audited(election)
             if after != before:
-                _record("election.updated", election, before, after)
+                _record("election.updated", election, before, after, reason=reason or None)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("elections.admin_edit", code=election.code))

@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from portal.accounts.models import Organisation, User
 from portal.db import Model, enum_type, utcnow
@@ -56,7 +56,7 @@ class Application(Model):
     @property
     def reference(self) -> str:
         """The number outlets and staff quote: ``prez2028-0007``."""
-        return f"{self.election.code}-{self.id:04d}"
+        return reference_of(self.election.code, self.id)
 
     @property
     def latest(self) -> ApplicationVersion:
@@ -80,6 +80,10 @@ class Application(Model):
         An amendment that swaps an address counts once, not twice, while it waits.
         """
         return self.pending or self.in_force
+
+
+def reference_of(election_code: str, application_id: int) -> str:
+    return f"{election_code}-{application_id:04d}"
 
 
 class ApplicationVersion(Model):
@@ -179,3 +183,13 @@ class AddressSettings(Model):
     #: Accept ::ffff:a.b.c.d and store it as a.b.c.d.
     map_ipv4_mapped: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime | None]
+
+
+#: What an application's page shows, loaded up front instead of one lazy query per attribute.
+APPLICATION_PAGE = [
+    selectinload(Application.versions).selectinload(ApplicationVersion.addresses),
+    selectinload(Application.versions).selectinload(ApplicationVersion.decided_by),
+    joinedload(Application.organisation),
+    joinedload(Application.election).selectinload(Election.rounds),
+    joinedload(Application.created_by),
+]

@@ -144,3 +144,21 @@ def test_queue_with_many_applications_does_not_query_per_row(client, reviewer, e
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert 0 < len(statements) < 20, len(statements)
+
+
+def test_queue_pages_hold_fifty_and_keep_the_filters(client, reviewer, election, make_application):
+    from portal.access.queries import PAGE_SIZE, review_queue
+
+    applications = [
+        make_application(election, production=[f"192.0.2.{i % 250 + 1}"], state="submitted")
+        for i in range(PAGE_SIZE + 10)
+    ]
+    db.session.commit()
+    first, second = review_queue(page=1), review_queue(page=2)
+    assert (len(first.rows), len(second.rows), first.total, first.pages) == (PAGE_SIZE, 10, PAGE_SIZE + 10, 2)
+    listed = [row.application.id for row in first.rows + second.rows]
+    assert sorted(listed) == sorted(a.id for a in applications) and len(set(listed)) == len(listed)
+    html = client.get(f"/staff/applications?election={election.code}&page=2").get_data(as_text=True)
+    assert f"election={election.code}" in html and "page=1" in html
+    assert client.get("/staff/applications?page=999").status_code == 200
+    assert client.get("/staff/applications?page=abc").status_code == 200

@@ -51,7 +51,9 @@ def reload(code: str) -> Election:
 
 
 def test_admin_moves_the_deadline_and_ends_the_runoff_early(admin_client):
-    response = post_form(admin_client, "/staff/elections/prez2028/edit", edit_form())
+    response = post_form(
+        admin_client, "/staff/elections/prez2028/edit", edit_form(change_reason="Vánoce: lhůta o dva týdny dříve")
+    )
     assert response.status_code == 302
     election = reload("prez2028")
     assert election.application_deadline_day == date(2027, 12, 17)
@@ -167,3 +169,25 @@ def test_time_left_uses_the_plural_forms_of_the_language(app):
         with force_locale("cs"):
             czech = [format_time_left(timedelta(days=n)) for n in (1, 3, 5)]
             assert len(set(czech)) == 3 and all(str(n) in text for n, text in zip((1, 3, 5), czech, strict=True))
+
+
+def test_moving_the_deadline_needs_a_reason_that_goes_to_the_audit_log(admin_client):
+    from sqlalchemy import select
+
+    from portal.audit.models import AuditEvent
+
+    refused = post_form(admin_client, "/staff/elections/prez2028/edit", edit_form(application_deadline="2028-01-07"))
+    assert refused.status_code == 200 and 'id="change_reason-error-1"' in refused.get_data(as_text=True)
+    assert reload("prez2028").application_deadline_day == date(2027, 12, 31)
+
+    extended = post_form(
+        admin_client,
+        "/staff/elections/prez2028/edit",
+        edit_form(application_deadline="2028-01-07", change_reason="Prodloužení na žádost médií"),
+    )
+    assert extended.status_code == 302
+    assert reload("prez2028").application_deadline_day == date(2028, 1, 7)
+    db.session.expire_all()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "election.updated")).all()[-1]
+    assert event.reason == "Prodloužení na žádost médií"
+    assert event.before["applications_close_at"] != event.after["applications_close_at"]

@@ -1,0 +1,36 @@
+"""Translated names of the states and kinds users see; one lookup per use, in the user's language."""
+
+from __future__ import annotations
+
+import enum
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+LABELS: dict[str, dict[str, object]] = {
+    "version_state": {
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted, waiting for the decision"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+        "withdrawn": _l("Withdrawn"),
+        "superseded": _l("Replaced by a newer version"),
+    },
+    "phase": {
+        "registration": _l("Applications open"),
+        "testing": _l("Testing"),
+        "live": _l("Result processing (live)"),
+        "closed": _l("Closed"),
+    },
+    "election_status": {"tentative": _l("Tentative"), "announced": _l("Announced"), "cancelled": _l("Cancelled")},
+}
+
+
+def label(group: str, value: enum.Enum | str) -> str:
+    """``label("phase", Phase.LIVE)`` -> "Result processing (live)" in the user's language."""
+    key = value.value if isinstance(value, enum.Enum) else value
+    return str(LABELS[group][key])
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["label"] = label
