@@ -70,3 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(access_bp)
+
+    from portal import api
+
+    api.init_app(app)

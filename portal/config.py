@@ -32,6 +32,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SMTP_STARTTLS": ("PORTAL_SMTP_STARTTLS", lambda v: v.lower() in {"1", "true", "yes"}),
     "SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: timedelta(hours=float(v))),
     "LOGIN_RATE_LIMIT": ("PORTAL_LOGIN_RATE_LIMIT", str),
+    "API_RATE_LIMIT": ("PORTAL_API_RATE_LIMIT", str),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", int),
     "OUTBOX_MAX_ATTEMPTS": ("PORTAL_OUTBOX_MAX_ATTEMPTS", int),
     "OUTBOX_LEASE_SECONDS": ("PORTAL_OUTBOX_LEASE_SECONDS", int),
@@ -63,6 +64,8 @@ def default_settings() -> dict[str, Any]:
         "PORTAL_SMTP_PASSWORD": "",
         "PORTAL_SMTP_STARTTLS": False,
         "PORTAL_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        #: The JSON API, per token, per signed-in user, or per client address.
+        "PORTAL_API_RATE_LIMIT": "600 per minute",
         "PORTAL_TRUSTED_PROXIES": 0,
         #: Absolute lifetime of a login, whatever the activity.
         "PORTAL_LOGIN_MAX_AGE": timedelta(hours=12),

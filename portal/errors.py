@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.api import errors as api_errors
 from portal.extensions import db
 
 MESSAGES = {
@@ -28,15 +29,17 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
-        code = error.code or 500
+    def http_error(error: HTTPException) -> tuple[str, int] | Response:
         if request.path.startswith("/api/"):
-            return {"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}}, code
+            return api_errors.http_error_response(error)
+        code = error.code or 500
         message = MESSAGES.get(code, error.description)
         return render_template("error.html", code=code, message=message), code
 
     @app.errorhandler(InternalServerError)
-    def unexpected_error(error: InternalServerError) -> tuple[str, int]:
+    def unexpected_error(error: InternalServerError) -> tuple[str, int] | Response:
         # Flask has already logged the original exception; outside testing it lands here.
         db.session.rollback()
+        if request.path.startswith("/api/"):
+            return api_errors.http_error_response(error)
         return render_template("error.html", code=500, message=MESSAGES[500]), 500

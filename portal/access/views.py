@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.registration import service
 from portal.registration.errors import RegistrationError
 from portal.registration.forms import ConfirmForm, DecisionForm
-from portal.registration.messages import error_message
+from portal.registration.messages import commit_and_report
 from portal.registration.models import APPLICATION_PAGE, Application, VersionState
 
 bp = Blueprint("access", __name__, template_folder="templates")
@@ -105,14 +105,7 @@ def _decide(application: Application, decide, done: str) -> WerkzeugResponse:  #
     if expected is not None and expected != version.number:
         flash(_("The application has changed since you opened it; check the new version."), "error")
         return redirect(url_for("access.detail", application_id=application.id))
-    try:
-        decide(version)
-    except RegistrationError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    commit_and_report(lambda: decide(version), done)
     return redirect(url_for("access.detail", application_id=application.id))
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.elections.prague import prague_day_of_deadline
+from portal.extensions import db
 from portal.registration.errors import (
     ConflictsNotAcknowledged,
     DeadlinePassed,
@@ -94,3 +98,17 @@ def error_message(error: RegistrationError) -> str:
     if isinstance(error, IllegalTransition):
         return _("This is not possible in the application's current state.")
     return _("The application could not be changed.")
+
+
+def commit_and_report(change: Callable[[], object], done: str) -> bool:
+    """Run ``change`` as the request's one unit of work: commit and say ``done``, or roll back and
+    say why the rules refused it."""
+    try:
+        change()
+    except RegistrationError as error:
+        db.session.rollback()
+        flash(error_message(error), "error")
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True

@@ -16,7 +16,7 @@ from portal.registration.access import load_application
 from portal.registration.content import TERMS_VERSION, ApplicationContent
 from portal.registration.errors import ContentInvalid, RegistrationError
 from portal.registration.forms import ApplicationForm, ConfirmForm
-from portal.registration.messages import error_message, field_error_message
+from portal.registration.messages import commit_and_report, error_message, field_error_message
 from portal.registration.models import AddressKind, Application
 
 bp = Blueprint("registration", __name__, template_folder="templates")
@@ -127,14 +127,7 @@ def _act(organisation_id: int, application_id: int, action, done: str) -> Respon
     application = load_application(organisation_id, application_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        action(application, user=current_user, at=utcnow())
-    except RegistrationError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    commit_and_report(lambda: action(application, user=current_user, at=utcnow()), done)
     return redirect(url_for("registration.detail", organisation_id=organisation_id, application_id=application_id))
 
 

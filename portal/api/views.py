@@ -1,0 +1,315 @@
+"""The JSON API, ``/api/v1``: elections (public), applications (the outlet's side), decisions (staff).
+
+Views are thin: authenticate, parse, call the registration service, commit once, represent.
+The rules live in the services; the API never repeats them.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.models import Role
+from portal.api import auth, openapi
+from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, forbidden, from_registration, json_response
+from portal.api.errors import not_found as not_found_error
+from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, parse
+from portal.api.queries import application_page
+from portal.api.representations import application_json, election_json
+from portal.db import utcnow
+from portal.elections.service import all_elections, election_by_code
+from portal.extensions import db, limiter
+from portal.registration import service
+from portal.registration.content import ApplicationContent
+from portal.registration.errors import RegistrationError
+from portal.registration.messages import field_error_message
+from portal.registration.models import Application, VersionState
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+#: The largest id a database integer column holds; a bigger one in a URL is simply not found.
+MAX_ID = 2**31 - 1
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 500
+MAX_INTERNAL_REASON = 2000
+
+#: The content of a draft: what ``PUT /applications/<id>`` replaces (absent fields become empty).
+CONTENT_FIELDS = {
+    "contact_email": STRING,
+    "contact_phone": STRING,
+    "production": STRING_LIST,
+    "test": STRING_LIST,
+    "accept_terms": BOOLEAN,
+    "note": STRING,
+}
+CREATE_FIELDS = {"election": STRING, **CONTENT_FIELDS, "submit": BOOLEAN}
+
+NO_ORGANISATION = _l("Only members of a media organisation can apply; staff accounts have none.")
+
+
+def _api_rate_limit() -> str:
+    return str(current_app.config.get("PORTAL_API_RATE_LIMIT") or auth.DEFAULT_RATE_LIMIT)
+
+
+# One counter for the whole API per token, user or address.
+limiter.shared_limit(_api_rate_limit, scope="api", key_func=auth.rate_limit_key)(bp)
+
+
+@bp.before_request
+def before_api_request() -> None:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large")
+    # Bodies without a length (chunked) are cut at the same size when read.
+    request.max_content_length = MAX_BODY_BYTES
+    auth.authenticate_request()
+
+
+# Loading ------------------------------------------------------------------------------------------
+
+
+def _load_application(application_id: int) -> Application:
+    """The application if the caller may see it: its organisation's members, or verified staff.
+
+    Anyone else gets 404, exactly as the HTML pages, so other organisations' applications do not leak.
+    """
+    who = auth.caller()
+    user = auth.signed_in()
+    if user.is_staff and not who.staff_verified:
+        raise forbidden(auth.SECOND_FACTOR_NEEDED)
+    application = db.session.get(Application, application_id) if application_id <= MAX_ID else None
+    if application is None:
+        raise not_found_error()
+    if not who.staff_verified and application.organisation_id != user.organisation_id:
+        raise not_found_error()
+    return application
+
+
+def _application_response(application: Application, status: int = 200) -> ResponseReturnValue:
+    staff = auth.caller().staff_verified
+    body = application_json(application, staff=staff, with_conflicts=staff)
+    headers = {"Location": url_for("api.application", application_id=application.id)} if status == 201 else None
+    return json_response(body, status, headers)
+
+
+def _content(body: dict[str, object]) -> ApplicationContent:
+    return ApplicationContent(
+        contact_email=str(body.get("contact_email", "")),
+        contact_phone=str(body.get("contact_phone", "")),
+        production=list(body.get("production", [])),  # type: ignore[call-overload]
+        test=list(body.get("test", [])),  # type: ignore[call-overload]
+        accept_terms=bool(body.get("accept_terms", False)),
+        note=str(body.get("note", "")),
+    )
+
+
+def _positive_int(name: str, default: int, problems: dict[str, tuple[str, object]]) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
+        problems[name] = field_problem("not_a_positive_integer")
+        return default
+    return int(raw)
+
+
+# Elections (public) -------------------------------------------------------------------------------
+
+
+@bp.get("/elections")
+def elections() -> ResponseReturnValue:
+    now = utcnow()
+    return json_response({"elections": [election_json(e, now) for e in all_elections()]})
+
+
+@bp.get("/elections/<code>")
+def election(code: str) -> ResponseReturnValue:
+    found = election_by_code(code)
+    if found is None:
+        raise not_found_error()
+    return json_response(election_json(found, utcnow()))
+
+
+# Applications -------------------------------------------------------------------------------------
+
+
+@bp.get("/applications")
+@auth.requires_user
+def applications() -> ResponseReturnValue:
+    who = auth.caller()
+    user = auth.signed_in()
+    if user.is_staff and not who.staff_verified:
+        raise forbidden(auth.SECOND_FACTOR_NEEDED)
+    problems: dict[str, tuple[str, object]] = {}
+    election_id = None
+    if code := request.args.get("election"):
+        found = election_by_code(code)
+        if found is None:
+            problems["election"] = field_problem("unknown_election")
+        else:
+            election_id = found.id
+    state = None
+    if raw_state := request.args.get("state"):
+        if raw_state in {s.value for s in VersionState}:
+            state = VersionState(raw_state)
+        else:
+            problems["state"] = field_problem("invalid_choice")
+    page = _positive_int("page", 1, problems)
+    per_page = min(_positive_int("per_page", DEFAULT_PER_PAGE, problems), MAX_PER_PAGE)
+    if problems:
+        raise ApiError(422, "validation_failed", _l("Some fields are not valid."), problems)
+    result = application_page(
+        organisation_id=None if who.staff_verified else user.organisation_id,
+        election_id=election_id,
+        state=state,
+        page=page,
+        per_page=per_page,
+    )
+    return json_response(
+        {
+            "applications": [application_json(a, staff=who.staff_verified) for a in result.applications],
+            "page": page,
+            "per_page": per_page,
+            "total": result.total,
+        }
+    )
+
+
+@bp.post("/applications")
+@auth.requires_user
+def create_application() -> ResponseReturnValue:
+    """Start an application, save its content and, with ``submit``, submit it: all or nothing."""
+    user = auth.signed_in()
+    if user.organisation is None:
+        raise forbidden(NO_ORGANISATION)
+    body = parse(CREATE_FIELDS, required=("election",))
+    target = election_by_code(body["election"])
+    if target is None:
+        raise ApiError(
+            422, "validation_failed", _l("Some fields are not valid."), {"election": field_problem("unknown_election")}
+        )
+    now = utcnow()
+    policy = service.address_policy()
+    try:
+        application = service.start_application(user.organisation, target, user, at=now)
+        service.save_draft(application.latest, _content(body), policy, at=now)
+        if body.get("submit"):
+            service.submit(application.latest, policy, user=user, at=now)
+    except RegistrationError as error:
+        db.session.rollback()
+        raise from_registration(error) from error
+    db.session.commit()
+    return _application_response(application, 201)
+
+
+@bp.get("/applications/<int:application_id>")
+@auth.requires_user
+def application(application_id: int) -> ResponseReturnValue:
+    return _application_response(_load_application(application_id))
+
+
+@bp.put("/applications/<int:application_id>")
+@auth.requires_user
+def replace_draft(application_id: int) -> ResponseReturnValue:
+    """Replace the draft's content; fields left out become empty."""
+    application = _load_application(application_id)
+    body = parse(CONTENT_FIELDS)
+    return _change(
+        application,
+        lambda: service.save_draft(application.latest, _content(body), service.address_policy(), at=utcnow()),
+    )
+
+
+@bp.post("/applications/<int:application_id>/submit")
+@auth.requires_user
+def submit(application_id: int) -> ResponseReturnValue:
+    application = _load_application(application_id)
+    parse({}, allow_empty=True)
+    user = auth.signed_in()
+    return _change(
+        application,
+        lambda: service.submit(application.latest, service.address_policy(), user=user, at=utcnow()),
+    )
+
+
+@bp.post("/applications/<int:application_id>/withdraw")
+@auth.requires_user
+def withdraw(application_id: int) -> ResponseReturnValue:
+    application = _load_application(application_id)
+    parse({}, allow_empty=True)
+    user = auth.signed_in()
+    return _change(application, lambda: service.withdraw(application, user=user, at=utcnow()))
+
+
+@bp.post("/applications/<int:application_id>/amend")
+@auth.requires_user
+def amend(application_id: int) -> ResponseReturnValue:
+    application = _load_application(application_id)
+    parse({}, allow_empty=True)
+    user = auth.signed_in()
+    return _change(application, lambda: service.amend(application, user=user, at=utcnow()))
+
+
+# The office's decision ------------------------------------------------------------------------------
+
+
+def _load_for_decision(application_id: int) -> Application:
+    application = db.session.get(Application, application_id) if application_id <= MAX_ID else None
+    if application is None:
+        raise not_found_error()
+    return application
+
+
+@bp.post("/applications/<int:application_id>/approve")
+@auth.requires_staff(*REVIEWERS)
+def approve(application_id: int) -> ResponseReturnValue:
+    application = _load_for_decision(application_id)
+    body = parse({"acknowledge_conflicts": BOOLEAN}, allow_empty=True)
+    staff = auth.signed_in()
+    return _change(
+        application,
+        lambda: service.approve(
+            application.latest,
+            staff=staff,
+            at=utcnow(),
+            acknowledge_conflicts=bool(body.get("acknowledge_conflicts", False)),
+        ),
+    )
+
+
+@bp.post("/applications/<int:application_id>/reject")
+@auth.requires_staff(*REVIEWERS)
+def reject(application_id: int) -> ResponseReturnValue:
+    """R8: a reason is optional and internal; the outlet's view of the application never shows it."""
+    application = _load_for_decision(application_id)
+    body = parse({"internal_reason": STRING}, allow_empty=True)
+    reason = str(body.get("internal_reason", ""))
+    if len(reason) > MAX_INTERNAL_REASON:
+        message = field_error_message("too_long", {"max": MAX_INTERNAL_REASON})
+        raise ApiError(
+            422, "validation_failed", _l("Some fields are not valid."), {"internal_reason": ("too_long", message)}
+        )
+    staff = auth.signed_in()
+    return _change(
+        application, lambda: service.reject(application.latest, staff=staff, at=utcnow(), internal_reason=reason)
+    )
+
+
+def _change(application: Application, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    """Run a service action; commit once, or roll back and answer with the service's refusal."""
+    try:
+        action()
+    except RegistrationError as error:
+        db.session.rollback()
+        raise from_registration(error) from error
+    db.session.commit()
+    return _application_response(application)
+
+
+# The description of all of the above ------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return json_response(openapi.document())
