@@ -31,11 +31,14 @@ run: $(STAMP) translations
 	@PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} $(BIN)/portal seed demo
 	@echo
 	@echo "Portal: http://127.0.0.1:5000/   (Ctrl+C stops it and the mail sender)"
+	@echo "Signed submissions: download an application's PDF, then sign it with the demo qualified"
+	@echo "certificate: .venv/bin/portal demo sign FILE.pdf   (writes FILE-signed.pdf to upload)"
 	@echo
 	@# The outbox sender runs next to the portal and prints the mails here. Both run in the background so
 	@# that the trap fires at once on Ctrl+C or SIGTERM; it stops both and waits for them.
 	@export PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} \
 	    PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-console}; \
+	  for setting in $$($(BIN)/portal demo pki --folder var/demo-pki); do export "$$setting"; done; \
 	  trap 'kill -TERM $$sender $$server 2>/dev/null; wait $$sender $$server; exit 0' INT TERM; \
 	  $(BIN)/portal outbox send --interval 2 & sender=$$!; \
 	  $(BIN)/portal run --host 127.0.0.1 --port 5000 & server=$$!; \

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -227,3 +229,140 @@ def send_notices(at_text: str | None, reminder_days: int, test_cut_hours: int) -
     )
     db.session.commit()
     click.echo(f"queued {report.reminders} deadline reminders, {report.test_cut_notices} test-cut notices")
+
+
+@demo.command("pki")
+@click.option(
+    "--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo-pki"), show_default=True
+)
+def demo_pki(folder: Path) -> None:
+    """Create the demo qualified CA and signer (once) and print the settings that trust it."""
+    from portal.signatures.demo import ensure_demo_pki
+
+    pki = ensure_demo_pki(folder)
+    for name, value in pki.environment().items():
+        click.echo(f"{name}={value}")
+
+
+@demo.command("sign")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the signed PDF; default SOURCE with -signed before .pdf.",
+)
+@click.option(
+    "--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo-pki"), show_default=True
+)
+def demo_sign(source: Path, output: Path | None, folder: Path) -> None:
+    """Sign a downloaded application PDF with the demo qualified certificate (development only)."""
+    from portal.signatures.demo import ensure_demo_pki, sign_with_demo_signer
+
+    data = source.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        raise click.BadParameter(f"{source} is not a PDF", param_hint="SOURCE")
+    target = output or source.with_name(f"{source.stem}-signed.pdf")
+    target.write_bytes(sign_with_demo_signer(data, ensure_demo_pki(folder)))
+    click.echo(f"signed: {target}")
+
+
+# --- verify-signature: the signed-PDF validator, without a database or an app -------------------------
+
+
+@main.command("verify-signature", with_appcontext=False)
+@click.argument("signed", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--original", type=click.Path(exists=True, dir_okay=False), help="The PDF that was signed (unsigned).")
+@click.option("--trust-roots", multiple=True, type=click.Path(exists=True, dir_okay=False), help="PEM bundle.")
+@click.option("--trust-list", multiple=True, type=click.Path(exists=True, dir_okay=False), help="ETSI TS 119 612 XML.")
+@click.option("--tl-signer", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Trusted list signer.")
+@click.option("--crl", multiple=True, type=click.Path(exists=True, dir_okay=False), help="CRL, DER or PEM.")
+@click.option("--deadline", help="Exclusive end, ISO 8601 with an offset; a bare date means the end of that day.")
+@click.option("--received-at", help="Act as if the file arrived at this instant (ISO 8601 with an offset).")
+@click.option("--allow-fetching", is_flag=True, help="Fetch OCSP responses and CRLs over the network.")
+@click.option("--soft-revocation", is_flag=True, help="Accept when no revocation information is available.")
+@click.option("--allow-seals", is_flag=True, help="Accept qualified certificates for electronic seals.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as one JSON object on standard output.")
+def verify_signature(
+    signed: str,
+    original: str | None,
+    trust_roots: tuple[str, ...],
+    trust_list: tuple[str, ...],
+    tl_signer: tuple[str, ...],
+    crl: tuple[str, ...],
+    deadline: str | None,
+    received_at: str | None,
+    allow_fetching: bool,
+    soft_revocation: bool,
+    allow_seals: bool,
+    time_limit: float,
+    as_json: bool,
+) -> None:
+    """Validate a signed PDF: exit 0 when accepted, 1 when refused (reasons on stderr), 2 on usage errors."""
+    import json
+    from datetime import datetime, timedelta
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from portal.signatures import preload, worker
+    from portal.signatures.trust import TrustConfig, TrustConfigError
+    from portal.signatures.validate import DEFAULT_MAX_BYTES, validate_signed_pdf
+
+    del preload  # imported for its effect: pyHanko loaded and quiet before the worker is forked
+    # One file, one process that has pyHanko loaded already: fork the worker from it.
+    worker.use_pool(worker.ValidationPool(size=1, start_method="fork"))
+
+    def instant(text: str, hint: str, *, day_end: bool = False) -> datetime:
+        try:
+            if day_end and len(text) == 10:
+                day = datetime.fromisoformat(text).date()
+                prague = ZoneInfo("Europe/Prague")
+                return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=prague)
+            moment = datetime.fromisoformat(text)
+        except ValueError as error:
+            raise click.BadParameter(f"not an ISO 8601 instant: {text}", param_hint=hint) from error
+        if moment.tzinfo is None:
+            raise click.BadParameter("give the offset, for example 2022-09-09T23:59:59+02:00", param_hint=hint)
+        return moment
+
+    deadline_at = instant(deadline, "--deadline", day_end=True) if deadline else None
+    arrived = instant(received_at, "--received-at") if received_at else utcnow()
+    try:
+        trust = TrustConfig.from_files(
+            roots=trust_roots,
+            trusted_lists=trust_list,
+            crls=crl,
+            tl_signers=tl_signer,
+            allow_fetching=allow_fetching,
+            revocation_mode="soft" if soft_revocation else "hard",
+            allow_seals=allow_seals,
+        )
+    except TrustConfigError as error:
+        raise click.UsageError(f"trust configuration: {error}") from error
+    with Path(signed).open("rb") as handle:
+        data = handle.read(DEFAULT_MAX_BYTES + 1)
+    original_bytes = Path(original).read_bytes() if original else None
+    verdict = validate_signed_pdf(
+        data,
+        trust=trust,
+        original=original_bytes,
+        deadline=deadline_at,
+        received_at=arrived,
+        time_limit=time_limit,
+    )
+    if as_json:
+        click.echo(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+    else:
+        main_signature = verdict.main_signature
+        signer = main_signature.signer if main_signature else None
+        if signer is not None:
+            qualified = f"qualified {signer.qc_type}" if signer.qualified else "not qualified"
+            who = f"{signer.common_name or signer.subject} ({signer.organisation_identifier or 'no organisation id'})"
+            click.echo(f"signer: {who}, {qualified}", err=not verdict.accepted)
+        if verdict.accepted and main_signature is not None:
+            when = main_signature.signing_time.isoformat() if main_signature.signing_time else "unknown"
+            click.echo(f"accepted: signed {when}, coverage {main_signature.coverage}")
+        elif not verdict.accepted:
+            click.echo(f"refused: {', '.join(reason.value for reason in verdict.reasons)}", err=True)
+    raise SystemExit(0 if verdict.accepted else 1)

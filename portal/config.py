@@ -34,6 +34,13 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "LOGIN_RATE_LIMIT": ("PORTAL_LOGIN_RATE_LIMIT", str),
     "API_RATE_LIMIT": ("PORTAL_API_RATE_LIMIT", str),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", int),
+    "TRUST_ROOTS": ("PORTAL_TRUST_ROOTS", lambda v: tuple(p for p in v.split(":") if p)),
+    "TRUST_LIST": ("PORTAL_TRUST_LISTS", lambda v: tuple(p for p in v.split(":") if p)),
+    "TRUST_LIST_SIGNERS": ("PORTAL_TRUST_LIST_SIGNERS", lambda v: tuple(p for p in v.split(":") if p)),
+    "TRUST_CRLS": ("PORTAL_TRUST_CRLS", lambda v: tuple(p for p in v.split(":") if p)),
+    "DATABOX_ROOTS": ("PORTAL_DATABOX_ROOTS", lambda v: tuple(p for p in v.split(":") if p)),
+    "SIGNATURE_FETCHING": ("PORTAL_SIGNATURE_FETCHING", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SIGNATURE_SOFT_REVOCATION": ("PORTAL_SIGNATURE_SOFT_REVOCATION", lambda v: v.lower() in {"1", "true", "yes"}),
     "OUTBOX_MAX_ATTEMPTS": ("PORTAL_OUTBOX_MAX_ATTEMPTS", int),
     "OUTBOX_LEASE_SECONDS": ("PORTAL_OUTBOX_LEASE_SECONDS", int),
     "OUTBOX_DELIVER_AFTER_COMMIT": (
@@ -80,6 +87,19 @@ def default_settings() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "cs",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Prague",
         "PORTAL_LANGUAGES": ("cs", "en"),
+        #: Trust for signed submissions: PEM bundles of roots, ETSI TS 119 612 trusted lists (XML) with
+        #: the certificates that sign them, CRL files; paths, ":"-separated in the environment.
+        "PORTAL_TRUST_ROOTS": (),
+        "PORTAL_TRUST_LISTS": (),
+        "PORTAL_TRUST_LIST_SIGNERS": (),
+        "PORTAL_TRUST_CRLS": (),
+        #: Roots of the data-box system's signing certificate, for .zfo messages (PEM files).
+        "PORTAL_DATABOX_ROOTS": (),
+        #: Fetch OCSP/CRLs over the network while validating (off: configured CRL files only).
+        "PORTAL_SIGNATURE_FETCHING": False,
+        #: Accept a signature whose revocation status cannot be established (never a revoked one).
+        "PORTAL_SIGNATURE_SOFT_REVOCATION": False,
+        "PORTAL_SIGNED_PDF_MAX_BYTES": 10 * 1024 * 1024,
         #: argon2 parameters: "rfc9106-low-memory", or "cheapest" for the test suite only.
         "PORTAL_PASSWORD_PROFILE": "rfc9106-low-memory",
         #: Confirmation and password-reset links stay valid this long.

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from portal.accounts.passwords import MIN_LENGTH
 from portal.i18n import supported_languages
+from portal.registration.terms import terms_lines
 
 #: CLDR patterns per language; Czech writes ``23. 12. 2022 23:59``.
 DATETIME_PATTERNS = {"cs": "d. M. y H:mm", "en": "d MMM y, HH:mm"}
@@ -20,12 +21,14 @@ DATE_PATTERNS = {"cs": "d. M. y", "en": "d MMM y"}
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_prague_datetime
     app.jinja_env.filters["date"] = format_prague_date
+    app.jinja_env.filters["iso_datetime"] = format_iso_instant
     app.jinja_env.globals["supported_languages"] = supported_languages
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["time_left"] = format_time_left
     app.jinja_env.globals["error_items"] = error_items
     app.jinja_env.globals["password_min_length"] = MIN_LENGTH
+    app.jinja_env.globals["terms_lines"] = terms_lines
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -35,6 +38,17 @@ def format_prague_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, DATETIME_PATTERNS.get(str(get_locale()), DATETIME_PATTERNS["cs"]))
+
+
+def format_iso_instant(value: str | None) -> str:
+    """An ISO 8601 instant stored as text (in JSON, such as a signature verdict), shown in Prague time."""
+    if not value:
+        return ""
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return format_prague_datetime(instant) if instant.tzinfo else value
 
 
 def format_prague_date(value: date | None) -> str:

@@ -21,7 +21,7 @@ from tests.mailbox import Mailbox, start_smtp_server
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.signatures.pki"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -47,3 +47,17 @@ def test_production_settings_secure_the_cookie():
 def test_unknown_environment_name_is_refused():
     with pytest.raises(ConfigurationError, match="PORTAL_ENV"):
         load_settings(environ={"PORTAL_ENV": "prod"})
+
+
+def test_trust_settings_are_colon_separated_paths():
+    settings = load_settings(
+        environ={
+            "PORTAL_TRUST_ROOTS": "/etc/portal/a.pem:/etc/portal/b.pem",
+            "PORTAL_TRUST_LIST": "/etc/portal/TSL-CZ.xml",
+            "PORTAL_SIGNATURE_SOFT_REVOCATION": "yes",
+        }
+    )
+    assert settings["PORTAL_TRUST_ROOTS"] == ("/etc/portal/a.pem", "/etc/portal/b.pem")
+    assert settings["PORTAL_TRUST_LISTS"] == ("/etc/portal/TSL-CZ.xml",)
+    assert settings["PORTAL_SIGNATURE_SOFT_REVOCATION"] is True
+    assert settings["PORTAL_SIGNATURE_FETCHING"] is False

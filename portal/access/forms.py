@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Optional, Regexp
 
 STATE_CHOICES = [
     SelectChoice("", _l("Any state")),
@@ -27,3 +28,18 @@ class AddressSettingsForm(FlaskForm):
     allow_ipv6 = BooleanField(_l("Accept IPv6 addresses"))
     map_ipv4_mapped = BooleanField(_l("Accept IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) and store them as IPv4"))
     allow_documentation = BooleanField(_l("Accept the documentation ranges (for demonstrations and tests only)"))
+
+
+class DataboxForm(FlaskForm):
+    """A submission that arrived in the office's data box: the .zfo message, or its details by hand."""
+
+    zfo = FileField(_l("The data message (.zfo)"), validators=[FileAllowed(["zfo"], _l("Upload a .zfo file."))])
+    message_id = StringField(
+        _l("Message ID"), validators=[Optional(), Regexp(r"^\d{1,20}$", message=_l("Digits only."))]
+    )
+    sender_box_id = StringField(
+        _l("Sender's data box ID"),
+        validators=[Optional(), Regexp(r"^[a-z0-9]{7}$", message=_l("Seven lower-case letters and digits."))],
+    )
+    delivered_at = DateTimeLocalField(_l("Delivered (Prague time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    attachment = FileField(_l("The attached PDF"), validators=[FileAllowed(["pdf"], _l("Upload a PDF file."))])

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from portal.access.forms import AddressSettingsForm, QueueFilterForm
+from portal.access.forms import AddressSettingsForm, DataboxForm, QueueFilterForm
 from portal.access.queries import approved_outlets_csv, review_queue
 from portal.accounts.access import staff_required
 from portal.accounts.models import Role
 from portal.db import utcnow
+from portal.elections.prague import NonexistentLocalTime, prague_to_utc
 from portal.elections.service import all_elections, election_by_code
 from portal.extensions import db
-from portal.registration import service
+from portal.registration import service, signing
 from portal.registration.errors import RegistrationError
 from portal.registration.forms import ConfirmForm, DecisionForm
-from portal.registration.messages import commit_and_report
-from portal.registration.models import APPLICATION_PAGE, Application, VersionState
+from portal.registration.messages import commit_and_report, databox_error_message
+from portal.registration.models import APPLICATION_PAGE, Application, Document, VersionState
+from portal.signatures.databox import DataboxError, parse_zfo
 
 bp = Blueprint("access", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
@@ -178,3 +191,64 @@ def address_settings() -> str | WerkzeugResponse:
         flash(_("Saved."), "success")
         return redirect(url_for("access.address_settings"))
     return render_template("access/address_settings.html", form=form)
+
+
+@bp.get("/staff/applications/<int:application_id>/document")
+@staff_required(*REVIEWERS)
+def document(application_id: int) -> Response:
+    """The file the office received for the latest version: the signed PDF or the data-box attachment."""
+    application = _load(application_id)
+    submission = application.latest.submission_record
+    stored = db.session.get(Document, submission.document_sha256) if submission and submission.document_sha256 else None
+    if stored is None:
+        abort(404)
+    response = Response(stored.data, mimetype=stored.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{application.reference}-signed.pdf"'
+    return response
+
+
+@bp.route("/staff/applications/<int:application_id>/databox", methods=["GET", "POST"])
+@staff_required(*REVIEWERS)
+def databox(application_id: int) -> str | WerkzeugResponse:
+    """Record a submission that arrived in the office's data box (R6)."""
+    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] * 2
+    application = _load(application_id)
+    form = DataboxForm()
+    if form.validate_on_submit():
+        try:
+            delivery = _delivery_from(form)
+        except DataboxError as error:
+            form.zfo.errors = [*form.zfo.errors, databox_error_message(error)]
+        else:
+            if delivery is not None and commit_and_report(
+                lambda: signing.record_databox_submission(
+                    application.latest, delivery, service.address_policy(), staff=current_user, at=utcnow()
+                ),
+                _("The data-box submission has been recorded."),
+            ):
+                return redirect(url_for("access.detail", application_id=application.id))
+    return render_template("access/databox.html", application=application, form=form)
+
+
+def _delivery_from(form: DataboxForm) -> signing.DataboxDelivery | None:
+    """From the .zfo when given (its signature verified), else from the fields typed by hand."""
+    if form.zfo.data:
+        message = parse_zfo(form.zfo.data.read(), trust_roots=signing.databox_roots())
+        pdfs = [a for a in message.attachments if a.data.startswith(b"%PDF-")]
+        if len(pdfs) != 1:
+            form.zfo.errors = [*form.zfo.errors, _("The message must carry exactly one PDF attachment.")]
+            return None
+        return signing.DataboxDelivery(message.message_id, message.sender_box_id, message.delivered_at, pdfs[0].data)
+    missing = [f for f in (form.message_id, form.sender_box_id, form.delivered_at, form.attachment) if not f.data]
+    for field in missing:
+        field.errors = [*field.errors, _("Fill this in, or upload the .zfo message instead.")]
+    if missing:
+        return None
+    try:
+        delivered_at = prague_to_utc(form.delivered_at.data)
+    except NonexistentLocalTime:
+        form.delivered_at.errors = [*form.delivered_at.errors, _("This time does not exist in Prague.")]
+        return None
+    return signing.DataboxDelivery(
+        form.message_id.data, form.sender_box_id.data, delivered_at, form.attachment.data.read()
+    )

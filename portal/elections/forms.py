@@ -74,6 +74,7 @@ class EditElectionForm(_ElectionFields):
     application_deadline = DateField(_l("Application deadline (last day)"), validators=[DataRequired()])
     has_media_server = BooleanField(_l("The office runs the media XML server"))
     signature_required = BooleanField(_l("Applications need a recognised electronic signature or a data box"))
+    allow_seals = BooleanField(_l("Accept electronic seals of organisations as well as personal signatures"))
     rounds = FieldList(FormField(RoundForm), min_entries=1, max_entries=3)
     change_reason = TextAreaField(
         _l("Reason for the change (recorded in the audit log; required when the deadline moves)"),

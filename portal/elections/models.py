@@ -45,6 +45,8 @@ class Election(Model):
     has_media_server: Mapped[bool] = mapped_column(default=True)
     #: Applications need a recognised electronic signature or the data-box route (R6).
     signature_required: Mapped[bool] = mapped_column(default=True)
+    #: Accept electronic seals of legal persons (QcType eseal) as well as personal signatures.
+    allow_seals: Mapped[bool] = mapped_column(default=False)
     #: Senate district numbers up in this election; empty for other kinds.
     senate_districts: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -60,6 +60,7 @@ class ElectionPlan:
     rounds: Sequence[RoundPlan]
     has_media_server: bool = True
     signature_required: bool = True
+    allow_seals: bool = False
     senate_districts: Sequence[int] = field(default_factory=tuple)
 
 
@@ -191,6 +192,7 @@ def apply_plan(election: Election, plan: ElectionPlan) -> None:
     election.applications_close_at = closes_at
     election.has_media_server = plan.has_media_server
     election.signature_required = plan.signature_required
+    election.allow_seals = plan.allow_seals
     election.senate_districts = list(plan.senate_districts)
     existing = {r.number: r for r in election.rounds}
     wanted = {p.number for p in plan.rounds}
@@ -223,5 +225,6 @@ def plan_of(election: Election) -> ElectionPlan:
         ],
         has_media_server=election.has_media_server,
         signature_required=election.signature_required,
+        allow_seals=election.allow_seals,
         senate_districts=tuple(election.senate_districts or ()),
     )

@@ -31,6 +31,7 @@ AUDITED_FIELDS = (
     "applications_close_at",
     "has_media_server",
     "signature_required",
+    "allow_seals",
 )
 AUDITED_ROUND_FIELDS = ("number", "voting_starts_at", "voting_ends_at", "processing_starts_at", "live_ends_at")
 
@@ -160,6 +161,7 @@ def _form_data(election: Election) -> dict[str, object]:
         "application_deadline": election.application_deadline_day,
         "has_media_server": election.has_media_server,
         "signature_required": election.signature_required,
+        "allow_seals": election.allow_seals,
         "rounds": [
             {
                 "voting_starts_at": local(r.voting_starts_at),
@@ -196,6 +198,7 @@ def _plan_from_form(election: Election, form: EditElectionForm) -> ElectionPlan:
         rounds=rounds,
         has_media_server=form.has_media_server.data,
         signature_required=form.signature_required.data,
+        allow_seals=form.allow_seals.data,
         senate_districts=election.senate_districts or (),
     )
 

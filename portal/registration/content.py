@@ -18,9 +18,8 @@ from portal.registration.models import (
     AddressKind,
     ApplicationVersion,
 )
+from portal.registration.terms import TERMS_VERSION as TERMS_VERSION  # re-exported: defined next to the text
 
-#: The accepted text is stored by version; change the version whenever the text changes.
-TERMS_VERSION = "2026-1"
 MAX_NOTE_LENGTH = 2000
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, FieldList, StringField, SubmitField, TelField, TextAreaField
 from wtforms.validators import Length
 
@@ -28,6 +29,13 @@ class ApplicationForm(FlaskForm):
     note = TextAreaField(_l("Note for the office (optional)"), validators=[Length(max=MAX_NOTE_LENGTH)])
     save = SubmitField(_l("Save draft"))
     submit_application = SubmitField(_l("Submit to the office"))
+
+
+class SignedUploadForm(FlaskForm):
+    signed_pdf = FileField(
+        _l("The signed PDF"),
+        validators=[FileRequired(_l("Choose the signed PDF file.")), FileAllowed(["pdf"], _l("Upload a PDF file."))],
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -51,6 +51,32 @@ ADDRESS_REFUSALS = {
     "duplicate": _l("is listed twice"),
 }
 
+#: Why a signed PDF was refused, by the validator's reason code, in words an editor can act on.
+SIGNATURE_REASONS = {
+    "malformed_pdf": _l("The file is not a readable PDF (or it is encrypted)."),
+    "not_signed": _l("The PDF carries no electronic signature."),
+    "integrity": _l("The signature does not match the document: the file was changed or damaged after signing."),
+    "modified_after_signing": _l(
+        "The document was changed after it was signed. Sign the downloaded PDF and upload it without further edits."
+    ),
+    "not_bound_to_original": _l(
+        "This is not the PDF the portal generated for this application (or the application changed since you "
+        "downloaded it). Download the PDF again, sign it and upload it."
+    ),
+    "not_trusted": _l("The signing certificate was not issued by a trusted certification authority."),
+    "not_qualified": _l(
+        "The signature is not a recognised electronic signature: it needs a qualified certificate for electronic "
+        "signatures (for example from I.CA, PostSignum or eIdentity)."
+    ),
+    "seal_not_allowed": _l("The document is sealed with a company seal; this election needs a personal signature."),
+    "expired": _l("The signing certificate had expired when the document was signed."),
+    "revoked": _l("The signing certificate was revoked when the document was signed."),
+    "revocation_unknown": _l("The revocation status of the signing certificate could not be checked."),
+    "after_deadline": _l("The document was signed after the deadline."),
+    "too_large": _l("The file is too large."),
+    "timeout": _l("The file took too long to check; it may be damaged."),
+}
+
 FIELD_ERRORS = {
     "required": _l("This field is required."),
     "invalid_email": _l("Enter a valid e-mail address."),
@@ -95,6 +121,15 @@ def error_message(error: RegistrationError) -> str:
             "Another organisation claims %(addresses)s. Check the conflict and confirm the approval.",
             addresses=", ".join(error.addresses),
         )
+    from portal.registration.signing import AttachmentNotBound, SignatureRefused
+
+    if isinstance(error, SignatureRefused):
+        return _(
+            "The signed PDF was not accepted: %(reasons)s",
+            reasons=" ".join(signature_reason_messages(error.verdict.reasons)),
+        )
+    if isinstance(error, AttachmentNotBound):
+        return _("The attachment is neither the PDF the portal generated for this application nor a signed copy of it.")
     if isinstance(error, IllegalTransition):
         return _("This is not possible in the application's current state.")
     return _("The application could not be changed.")
@@ -112,3 +147,23 @@ def commit_and_report(change: Callable[[], object], done: str) -> bool:
     db.session.commit()
     flash(done, "success")
     return True
+
+
+def signature_reason_messages(reasons: object) -> list[str]:
+    """The outlet's words for each refusal reason (codes without a message are named as they are)."""
+    return [str(SIGNATURE_REASONS.get(str(reason), reason)) for reason in reasons]  # type: ignore[attr-defined]
+
+
+DATABOX_ERRORS = {
+    "not_cms": _l("This is not a data message (.zfo) file."),
+    "signature_invalid": _l("The data message's signature is not valid: the file was changed."),
+    "signer_not_trusted": _l("The data message is not signed by the data-box system."),
+    "not_a_message": _l("The file does not contain a data message."),
+    "wrong_recipient": _l("The message was not sent to the office's data box."),
+    "malformed_xml": _l("The data message cannot be read."),
+    "too_large": _l("The file is too large."),
+}
+
+
+def databox_error_message(error: object) -> str:
+    return str(DATABOX_ERRORS.get(getattr(error, "code", ""), DATABOX_ERRORS["malformed_xml"]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from portal.accounts.models import Organisation, User
@@ -128,6 +128,9 @@ class ApplicationVersion(Model):
         cascade="all, delete-orphan",
     )
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    submission_record: Mapped[SubmissionRecord | None] = relationship(
+        back_populates="version", cascade="all, delete-orphan", uselist=False
+    )
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     def addresses_of(self, kind: AddressKind | str) -> list[str]:
@@ -170,6 +173,53 @@ class AddressQuota(Model):
     test_count: Mapped[int] = mapped_column(default=0)
 
 
+class Document(Model):
+    """A file an outlet submitted, keyed by the SHA-256 of its bytes (see documents.py)."""
+
+    __tablename__ = "documents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
+
+
+class SubmissionChannel(enum.StrEnum):
+    PORTAL = "portal"  #: submitted in the portal, where the election does not require a signature
+    SIGNED_UPLOAD = "signed_upload"  #: the generated PDF, signed with a recognised signature, uploaded
+    DATABOX = "databox"  #: received in the office's data box and recorded by staff
+
+
+class SubmissionRecord(Model):
+    """How a version reached the office, and the evidence: the signed file and its verdict."""
+
+    __tablename__ = "submission_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("application_versions.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    channel: Mapped[SubmissionChannel] = mapped_column(enum_type(SubmissionChannel))
+    #: When the office received it: the upload, or the data box's delivery time.
+    received_at: Mapped[datetime]
+    #: SHA-256 of the PDF the portal generated for the version (what was signed or sent).
+    generated_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The file received (signed PDF or data-box attachment), content-addressed.
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("documents.sha256"))
+    #: The validator's verdict as JSON (accepted, reasons, signer, signing time, timestamp, coverage).
+    verdict: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    #: One line for people: who signed, qualified or not, when.
+    verdict_summary: Mapped[str] = mapped_column(Text, default="")
+    databox_message_id: Mapped[str | None] = mapped_column(String(20))
+    databox_sender_box_id: Mapped[str | None] = mapped_column(String(7))
+    #: The staff member who recorded a data-box submission.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    version: Mapped[ApplicationVersion] = relationship(back_populates="submission_record")
+    recorded_by: Mapped[User | None] = relationship()
+
+
 class AddressSettings(Model):
     """The admin's switches for which addresses outlets may register (one row, id 1)."""
 
@@ -189,6 +239,7 @@ class AddressSettings(Model):
 APPLICATION_PAGE = [
     selectinload(Application.versions).selectinload(ApplicationVersion.addresses),
     selectinload(Application.versions).selectinload(ApplicationVersion.decided_by),
+    selectinload(Application.versions).selectinload(ApplicationVersion.submission_record),
     joinedload(Application.organisation),
     joinedload(Application.election).selectinload(Election.rounds),
     joinedload(Application.created_by),

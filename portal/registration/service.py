@@ -37,6 +37,9 @@ from portal.registration.models import (
     Application,
     ApplicationAddress,
     ApplicationVersion,
+    Document,
+    SubmissionChannel,
+    SubmissionRecord,
     VersionState,
 )
 
@@ -118,32 +121,78 @@ def content_of(version: ApplicationVersion) -> ApplicationContent:
 # The outlet's actions ---------------------------------------------------------------------------------
 
 
-def submit(version: ApplicationVersion, policy: AddressPolicy, *, user: User, at: datetime) -> None:
-    """Send the draft to the office: complete, before the deadline, within the quota."""
+@dataclass(frozen=True)
+class Evidence:
+    """How a submission reached the office, for elections that require more than a click (R6)."""
+
+    channel: SubmissionChannel
+    #: The upload, or the data box's delivery time: what the deadline is checked against.
+    received_at: datetime
+    generated_pdf_sha256: str | None = None
+    document: Document | None = None
+    verdict: dict[str, object] | None = None
+    verdict_summary: str = ""
+    databox_message_id: str | None = None
+    databox_sender_box_id: str | None = None
+    recorded_by: User | None = None
+
+
+def submit(
+    version: ApplicationVersion, policy: AddressPolicy, *, user: User, at: datetime, evidence: Evidence | None = None
+) -> None:
+    """Send the draft to the office: complete, received before the deadline, within the quota.
+
+    Where the election requires a recognised signature, only a signed upload or a data-box delivery
+    (``evidence``) submits; a plain click does not.
+    """
     application = version.application
     election = application.election
     if version.state is not S.DRAFT:
         raise IllegalTransition(action="submit", state=version.state.value)
-    _ensure_open(election, at)
-    if election.signature_required:
+    received_at = evidence.received_at if evidence is not None else at
+    _ensure_open(election, received_at)
+    if election.signature_required and (evidence is None or evidence.channel is SubmissionChannel.PORTAL):
         raise SignatureRequired()
     clean_content(content_of(version), policy, require_complete=True)
     quota = _lock_quota(application.organisation_id, election.id)
     _counts_within_limits(quota, claiming_instead=version)  # refuse before anything changes
     _transition(version, "submit", actor=user, at=at)
-    version.submitted_at = at
-    version.submitted_by = user
+    version.submitted_at = received_at
+    version.submitted_by = application.created_by if evidence and evidence.recorded_by else user
     version.content_sha256 = content_digest(version)
+    version.submission_record = _record_of(evidence or Evidence(SubmissionChannel.PORTAL, received_at))
     _recount(quota)
     enqueue(
         version.contact_email,
         "registration/mail/receipt.txt",
-        user.language,
+        application.created_by.language,
         at=at,
         application=application,
         version=version,
     )
     db.session.flush()
+
+
+def ensure_submittable(version: ApplicationVersion, policy: AddressPolicy, *, at: datetime) -> None:
+    """The checks of :func:`submit` that do not depend on how it arrives: before validating a file."""
+    if version.state is not S.DRAFT:
+        raise IllegalTransition(action="submit", state=version.state.value)
+    _ensure_open(version.application.election, at)
+    clean_content(content_of(version), policy, require_complete=True)
+
+
+def _record_of(evidence: Evidence) -> SubmissionRecord:
+    return SubmissionRecord(
+        channel=evidence.channel,
+        received_at=evidence.received_at,
+        generated_pdf_sha256=evidence.generated_pdf_sha256,
+        document_sha256=evidence.document.sha256 if evidence.document else None,
+        verdict=evidence.verdict,
+        verdict_summary=evidence.verdict_summary,
+        databox_message_id=evidence.databox_message_id,
+        databox_sender_box_id=evidence.databox_sender_box_id,
+        recorded_by=evidence.recorded_by,
+    )
 
 
 def amend(application: Application, *, user: User, at: datetime) -> ApplicationVersion:

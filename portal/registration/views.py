@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
 
 from portal.accounts.access import load_organisation
 from portal.db import utcnow
 from portal.elections.service import election_by_code, elections_open_for_applications
 from portal.extensions import db
-from portal.registration import service
+from portal.registration import service, signing
 from portal.registration.access import load_application
 from portal.registration.content import TERMS_VERSION, ApplicationContent
 from portal.registration.errors import ContentInvalid, RegistrationError
-from portal.registration.forms import ApplicationForm, ConfirmForm
+from portal.registration.forms import ApplicationForm, ConfirmForm, SignedUploadForm
 from portal.registration.messages import commit_and_report, error_message, field_error_message
 from portal.registration.models import AddressKind, Application
+from portal.registration.pdf import OFFICE_DATA_BOX, render_application_pdf
+from portal.registration.signing import LANGUAGES
 
 bp = Blueprint("registration", __name__, template_folder="templates")
 
@@ -98,9 +99,56 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
         form=form,
         editable=editable,
         confirm=ConfirmForm(),
+        upload=SignedUploadForm(),
+        office_data_box=OFFICE_DATA_BOX,
         terms_version=TERMS_VERSION,
         now=utcnow(),
     )
+
+
+@bp.get("/organisations/<int:organisation_id>/applications/<int:application_id>/application.pdf")
+@login_required
+def pdf(organisation_id: int, application_id: int) -> Response:
+    """The PDF to sign: generated from the saved content, in the chosen language."""
+    application = load_application(organisation_id, application_id)
+    language = request.args.get("lang", current_user.language)
+    if language not in LANGUAGES:
+        abort(404)
+    data = render_application_pdf(application.latest, language=language)
+    response = Response(data, mimetype="application/pdf")
+    filename = f"{application.reference}-v{application.latest.number}-{language}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/signed")
+@login_required
+def upload_signed(organisation_id: int, application_id: int) -> Response:
+    """The outlet uploads the generated PDF signed with a recognised electronic signature."""
+    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
+    application = load_application(organisation_id, application_id)
+    form = SignedUploadForm()
+    target = url_for("registration.detail", organisation_id=organisation_id, application_id=application_id)
+    if not form.validate_on_submit():
+        for message in form.signed_pdf.errors:
+            flash(str(message), "error")
+        return redirect(target)
+    data = form.signed_pdf.data.read()
+    now = utcnow()
+    try:
+        signing.submit_signed_upload(application.latest, data, service.address_policy(), user=current_user, at=now)
+    except signing.SignatureRefused as refused:
+        db.session.rollback()
+        signing.record_refused_upload(application.latest, refused.verdict, user=current_user, at=now)
+        db.session.commit()
+        flash(error_message(refused), "error")
+    except RegistrationError as error:
+        db.session.rollback()
+        flash(error_message(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Your signed application has been accepted and submitted. We have sent you a receipt."), "success")
+    return redirect(target)
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/amend")

@@ -49,13 +49,21 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str, smtp_server: tuple[int, Mailbox]) -> Iterator[LiveServer]:
+def live_settings() -> dict[str, object]:
+    """Extra portal settings for the live server; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def live_server(
+    tmp_path: Path, database_url: str, smtp_server: tuple[int, Mailbox], live_settings: dict[str, object]
+) -> Iterator[LiveServer]:
     """The portal on 127.0.0.1 in a thread; in-memory SQLite is per connection, so a file here."""
     if not uses_postgresql():
         database_url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(portal_test_config(database_url, smtp_server[0], PORTAL_BASE_URL=url))
+    app = create_app(portal_test_config(database_url, smtp_server[0], PORTAL_BASE_URL=url, **live_settings))
     create_schema(app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)

@@ -1,0 +1,921 @@
+"""The validation itself, in the calling process: pyHanko behind one function returning a frozen verdict.
+
+:func:`validate_in_process` never raises for bad input. It runs in the validation worker process
+(see ``worker.py``); ``validate.validate_signed_pdf`` is the entry point everybody else uses.
+
+How each rule is decided, per embedded signature (document timestamps are not signatures here):
+
+* integrity: pyHanko's ``intact`` and ``valid`` (the digest over the byte range, the CMS signature), a
+  structurally broken CMS, a tampered timestamp token; ``weak_algorithm`` for an intact signature made
+  with what pyHanko's default algorithm policy no longer accepts (SHA-1, RSA below 2048 bits);
+* coverage: the signature covers the whole file, or its whole revision followed only by changes
+  pyHanko's difference analysis grades ``LTA_UPDATES`` at most (DSS, document timestamps, document
+  info), or ``FORM_FILLING`` when our own object check finds nothing but document timestamps added
+  (pyHanko grades some tools' timestamps so); bytes after the last revision other than whitespace
+  count as a change;
+* binding: the signed revision is an incremental update of ``original``: its bytes are a prefix, its
+  last revision is one of ours, and between the two the objects of the original changed only as
+  adding a signature needs (catalog form entries, the form's field list, pages gaining signature
+  widgets; nothing freed, no new non-signature fields);
+* trust and expiry: pyHanko's certificate path validation against the anchors (the configured roots
+  and the CA/QC service certificates of the verified trusted lists) at the proof-of-existence time:
+  a trusted timestamp token's time, else the upload time (the claimed time is the signer's say-so);
+* revocation: without fetching, every certificate of the path is checked against the configured CRLs
+  of its issuer (signature verified, current); with fetching, pyHanko fetches OCSP/CRLs too; hard
+  mode refuses when nothing is known, soft mode accepts then; revoked is always refused;
+* qualification: pyHanko's ``QualificationAssessor`` over the verified trusted lists (a service
+  "granted" at that time, QCStatements, the list's qualifiers), or the QCStatements alone when no
+  list is configured (QcCompliance and a QcType); QcType esign, eseal only when seals are allowed;
+* deadline: the signing time (trusted timestamp, else the claimed time; never later than the upload)
+  must be before the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import logging
+import threading
+import warnings
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509 as crypto_x509
+from cryptography.x509.oid import NameOID
+
+from portal.signatures import speedups
+from portal.signatures.logs import quiet_pyhanko_logging
+from portal.signatures.trust import TrustConfig, TrustedListData, load_trusted_lists
+from portal.signatures.verdict import Reason, SignatureReport, SignerInfo, Verdict
+
+__all__ = ["quiet_pyhanko_logging", "validate_in_process"]
+
+logger = logging.getLogger(__name__)
+
+#: More incremental updates than any signed application has (the generated PDF, a few signatures,
+#: validation data, document timestamps): each costs a difference analysis, so a file with thousands
+#: of them is refused as unreadable before that work starts.
+MAX_REVISIONS = 64
+
+# ---------------------------------------------------------------------------------------------------
+# Parsed trust material, cached per configuration fingerprint (a fresh ValidationContext is built for
+# every validation from it).
+
+
+@dataclass(frozen=True)
+class _Material:
+    anchors: tuple[asn1_x509.Certificate, ...]
+    tsa_anchors: tuple[asn1_x509.Certificate, ...]
+    other_certs: tuple[asn1_x509.Certificate, ...]
+    crls: tuple[asn1_crl.CertificateList, ...]
+    #: The same CRLs parsed by cryptography, for checking their signatures.
+    crypto_crls: tuple[Any, ...]
+    lists: TrustedListData | None
+
+    @staticmethod
+    def without_lists(material: _Material) -> _Material:
+        return replace(material, lists=None)
+
+
+_material_cache: dict[str, _Material] = {}
+_material_lock = threading.Lock()
+
+
+def _material(trust: TrustConfig) -> _Material:
+    key = trust.fingerprint
+    with _material_lock:
+        found = _material_cache.get(key)
+    if found is not None:
+        return found
+    from cryptography.x509 import load_der_x509_crl
+
+    roots = tuple(asn1_x509.Certificate.load(der) for der in trust.roots)
+    lists = load_trusted_lists(trust.trusted_lists, trust.tl_signers) if trust.trusted_lists else None
+    listed_cas = lists.ca_certificates if lists else ()
+    listed_tsas: tuple[asn1_x509.Certificate, ...] = ()
+    if lists is not None:
+        listed_tsas = tuple(
+            authority.certificate
+            for authority in lists.registry.known_timestamp_authorities  # type: ignore[attr-defined]
+            if getattr(authority, "certificate", None) is not None
+        )
+    material = _Material(
+        anchors=_unique(roots + listed_cas),
+        tsa_anchors=_unique(roots + listed_cas + listed_tsas),
+        other_certs=tuple(asn1_x509.Certificate.load(der) for der in trust.other_certs),
+        crls=tuple(asn1_crl.CertificateList.load(der) for der in trust.crls),
+        crypto_crls=tuple(load_der_x509_crl(der) for der in trust.crls),
+        lists=lists,
+    )
+    with _material_lock:
+        if len(_material_cache) > 16:
+            _material_cache.clear()
+        _material_cache[key] = material
+    return material
+
+
+def _unique(certs: tuple[asn1_x509.Certificate, ...]) -> tuple[asn1_x509.Certificate, ...]:
+    seen: set[bytes] = set()
+    result = []
+    for cert in certs:
+        if cert.sha256 not in seen:
+            seen.add(cert.sha256)
+            result.append(cert)
+    return tuple(result)
+
+
+def _validation_context(material: _Material, trust: TrustConfig, moment: datetime, *, tsa: bool = False) -> Any:
+    """A fresh context for one validation. Without fetching, revocation is checked by
+    :func:`_revocation_problem` against the configured CRLs instead of by pyHanko (whose CRL issuer
+    search cannot handle a CRL signed by a trust anchor that is not self-signed, which is what a
+    trusted list's CA/QC service certificate usually is)."""
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+
+    if not trust.allow_fetching:
+        rule = RevocationCheckingRule.NO_CHECK
+    elif trust.revocation_mode == "hard":
+        rule = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
+    else:
+        rule = RevocationCheckingRule.CHECK_IF_DECLARED_SOFT
+    policy = CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rule, intermediate_ca_cert_rule=rule))
+    return ValidationContext(
+        trust_roots=list(material.tsa_anchors if tsa else material.anchors),
+        other_certs=list(material.other_certs),
+        crls=list(material.crls),
+        allow_fetching=trust.allow_fetching,
+        revinfo_policy=policy,
+        moment=moment,
+        best_signature_time=moment,
+        # The configured CRLs are issued now; a signature is judged at its (earlier) time.
+        retroactive_revinfo=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def validate_in_process(
+    data: bytes,
+    *,
+    trust: TrustConfig,
+    original: bytes | None,
+    deadline: datetime | None,
+    received_at: datetime,
+) -> Verdict:
+    """Validate ``data`` in this process. Never raises for bad input: refuses with reasons."""
+    quiet_pyhanko_logging()
+    speedups.install()
+    digest = hashlib.sha256(data).hexdigest()
+    received_at = _aware(received_at)
+    deadline = _aware(deadline) if deadline is not None else None
+    if not data.startswith(b"%PDF-"):
+        return Verdict.refuse(digest, Reason.MALFORMED_PDF)
+    try:
+        return _run(_validate(data, digest, trust, original, deadline, received_at))
+    except RecursionError:
+        logger.info("signed PDF %s: too deeply nested", digest)
+        return Verdict.refuse(digest, Reason.MALFORMED_PDF)
+    except MemoryError:
+        logger.info("signed PDF %s: out of memory", digest)
+        return Verdict.refuse(digest, Reason.MALFORMED_PDF)
+    except Exception as error:
+        # The boundary for hostile input: pyHanko and its parsers may raise anything on a crafted file.
+        # Known failures are mapped precisely further in; what reaches here is an unreadable file.
+        logger.info("signed PDF %s: unreadable (%s: %s)", digest, type(error).__name__, error)
+        return Verdict.refuse(digest, Reason.MALFORMED_PDF)
+
+
+def _run(coroutine: Any) -> Verdict:
+    """Run the validation's coroutine; in a thread of its own when this thread has a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+async def _validate(
+    data: bytes,
+    digest: str,
+    trust: TrustConfig,
+    original: bytes | None,
+    deadline: datetime | None,
+    received_at: datetime,
+) -> Verdict:
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        if reader.encrypted or reader.xrefs.total_revisions > MAX_REVISIONS:
+            return Verdict.refuse(digest, Reason.MALFORMED_PDF)
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
+    except (PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        logger.info("signed PDF %s: unreadable (%s: %s)", digest, type(error).__name__, error)
+        return Verdict.refuse(digest, Reason.MALFORMED_PDF)
+
+    material = _material(trust)
+    original_info = _original_info(original) if original is not None else None
+    reports: list[SignatureReport] = []
+    for fq_name, sig_object, sig_field in fields:
+        report = await _validate_field(
+            reader,
+            data,
+            fq_name,
+            sig_object,
+            sig_field,
+            trust,
+            material,
+            original,
+            original_info,
+            deadline,
+            received_at,
+        )
+        if report is not None:
+            reports.append(report)
+    return Verdict.from_reports(digest, tuple(reports))
+
+
+@dataclass(frozen=True)
+class _OriginalInfo:
+    length: int
+    revisions: int
+    startxref: int
+
+
+def _original_info(original: bytes) -> _OriginalInfo | None:
+    """Where the portal's own PDF ends: its length, revision count and last startxref (None: unreadable)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(BytesIO(original), strict=False)
+        revisions = reader.xrefs.total_revisions
+        startxref = reader.xrefs.get_startxref_for_revision(revisions - 1)
+    except (PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+    return _OriginalInfo(length=len(original), revisions=revisions, startxref=startxref)
+
+
+async def _validate_field(
+    reader: Any,
+    data: bytes,
+    fq_name: str,
+    sig_object: Any,
+    sig_field: Any,
+    trust: TrustConfig,
+    material: _Material,
+    original: bytes | None,
+    original_info: _OriginalInfo | None,
+    deadline: datetime | None,
+    received_at: datetime,
+) -> SignatureReport | None:
+    """The report of one signature field; None for document timestamps (they are not signatures)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation.errors import DisallowedAlgorithmError, SignatureValidationError
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+    try:
+        sig_type = _get(sig_object.get_object(), "/Type", "/Sig")
+    except (PdfError, ValueError, TypeError, KeyError, AttributeError):
+        return _broken(fq_name, Reason.MALFORMED_PDF)
+    if sig_type == "/DocTimeStamp":
+        return None
+    try:
+        embedded = EmbeddedPdfSignature(reader, sig_field, fq_name)
+    except (PdfError, SignatureValidationError, ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        # An empty or placeholder /Contents, a CMS that does not parse, several SignerInfos...
+        logger.info("signature %s: unreadable CMS (%s: %s)", fq_name, type(error).__name__, error)
+        return _broken(fq_name, Reason.INTEGRITY)
+    if embedded.sig_object_type == "/DocTimeStamp":
+        return None
+    try:
+        return await _validate_signature(
+            embedded, data, trust, material, original, original_info, deadline, received_at
+        )
+    except DisallowedAlgorithmError as error:
+        logger.info("signature %s: disallowed algorithm (%s)", fq_name, error.failure_message)
+        return _broken(fq_name, Reason.WEAK_ALGORITHM, signer=_signer_info_safe(embedded))
+    except SignatureValidationError as error:
+        logger.info("signature %s: invalid (%s)", fq_name, error.failure_message)
+        return _broken(fq_name, Reason.INTEGRITY, signer=_signer_info_safe(embedded))
+    except (PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        logger.info("signature %s: unreadable (%s: %s)", fq_name, type(error).__name__, error)
+        return _broken(fq_name, Reason.MALFORMED_PDF, signer=_signer_info_safe(embedded))
+
+
+def _broken(fq_name: str, reason: Reason, *, signer: SignerInfo | None = None) -> SignatureReport:
+    return SignatureReport(
+        field_name=str(fq_name),
+        signer=signer,
+        signing_time=None,
+        timestamp=None,
+        coverage="unclear",
+        reasons=(reason,),
+    )
+
+
+def _signer_info_safe(embedded: Any) -> SignerInfo | None:
+    try:
+        return _signer_info(embedded.signer_cert, qualified=False, qc_type=None)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _tst_time(embedded: Any) -> datetime | None:
+    """The (not yet verified) time of the signature timestamp token, if there is one."""
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    for signed_data in extract_tst_data_iter(embedded.signer_info, signed=False):
+        tst_info = signed_data["encap_content_info"]["content"].parsed
+        gen_time = tst_info["gen_time"].native
+        if isinstance(gen_time, datetime):
+            return gen_time.astimezone(UTC)
+    return None
+
+
+async def _validate_signature(
+    embedded: Any,
+    data: bytes,
+    trust: TrustConfig,
+    material: _Material,
+    original: bytes | None,
+    original_info: _OriginalInfo | None,
+    deadline: datetime | None,
+    received_at: datetime,
+) -> SignatureReport:
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+    from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    reasons: list[Reason] = []
+
+    # The proof-of-existence time: a timestamp token's time (verified below), else the upload.
+    claimed_tst = _tst_time(embedded)
+    moment = min(claimed_tst, received_at) if claimed_tst else received_at
+    status = await async_validate_pdf_signature(
+        embedded,
+        signer_validation_context=_validation_context(material, trust, moment),
+        ts_validation_context=_validation_context(material, trust, received_at, tsa=True),
+        diff_policy=DEFAULT_DIFF_POLICY,
+    )
+    timestamp: datetime | None = None
+    tst = status.timestamp_validity
+    if tst is not None:
+        if not (tst.intact and tst.valid):
+            reasons.append(Reason.INTEGRITY)
+        elif tst.trusted:
+            timestamp = tst.timestamp.astimezone(UTC)
+    if claimed_tst is not None and timestamp is None:
+        # The token does not count: judge the certificate at the upload time instead.
+        moment = received_at
+        embedded = _fresh_embedded(embedded)
+        status = await async_validate_pdf_signature(
+            embedded,
+            signer_validation_context=_validation_context(material, trust, moment),
+            ts_validation_context=_validation_context(material, trust, received_at, tsa=True),
+            diff_policy=DEFAULT_DIFF_POLICY,
+        )
+
+    # 1. integrity
+    if not (status.intact and status.valid):
+        reasons.append(Reason.INTEGRITY)
+
+    # 2. coverage: the whole file, or later changes that are validation data / document timestamps only
+    coverage = status.coverage
+    modification = status.modification_level
+    whole = coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+        coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and modification is not None
+        and status.docmdp_ok is not False
+        and (
+            modification <= ModificationLevel.LTA_UPDATES
+            # pyHanko grades some tools' document timestamps as form filling: look closer.
+            or (modification == ModificationLevel.FORM_FILLING and _only_timestamps_added(embedded))
+        )
+    )
+    if whole and coverage == SignatureCoverageLevel.ENTIRE_REVISION and _junk_after_last_revision(embedded, data):
+        whole = False
+    if not whole:
+        reasons.append(Reason.MODIFIED_AFTER_SIGNING)
+
+    # 3. binding to the portal's PDF
+    if original is not None and not _bound_to_original(embedded, data, original, original_info):
+        reasons.append(Reason.NOT_BOUND_TO_ORIGINAL)
+
+    # 4. trust, validity, revocation (only meaningful for a cryptographically valid signature)
+    cert = embedded.signer_cert
+    path = status.validation_path
+    trusted = False
+    if status.intact and status.valid:
+        problem = await _trust_problem(status, cert, embedded, material, trust, moment)
+        if problem is None:
+            trusted = True
+        else:
+            reasons.append(problem)
+        if path is not None and problem not in (Reason.REVOKED, Reason.NOT_TRUSTED):
+            revocation = _revocation_problem(path, material, trust, moment, received_at)
+            if revocation is not None:
+                reasons.append(revocation)
+                trusted = False
+
+    # 5. qualification: assessed on a trusted path; without one, only the QCStatements are looked at
+    #    (so that an untrusted or revoked certificate is not also reported as not qualified).
+    if trusted:
+        qualified, qc_type = _qualification(cert, path, material, moment)
+    else:
+        qualified, qc_type = _qualification(cert, None, _Material.without_lists(material), moment)
+    if qualified and qc_type == "eseal" and not trust.allow_seals:
+        reasons.append(Reason.SEAL_NOT_ALLOWED)
+    elif not qualified or qc_type not in ("esign", "eseal"):
+        reasons.append(Reason.NOT_QUALIFIED)
+    qualified = qualified and trusted
+
+    # 6. the deadline
+    claimed = status.signer_reported_dt
+    signing_time = timestamp or (claimed.astimezone(UTC) if claimed else received_at)
+    signing_time = min(signing_time, received_at)
+    if deadline is not None and signing_time >= deadline:
+        reasons.append(Reason.AFTER_DEADLINE)
+
+    return SignatureReport(
+        field_name=str(embedded.field_name),
+        signer=_signer_info(cert, qualified=qualified, qc_type=qc_type if qualified else None),
+        signing_time=signing_time,
+        timestamp=timestamp,
+        coverage=coverage.name.lower() if coverage is not None else "unclear",
+        reasons=tuple(dict.fromkeys(reasons)),
+    )
+
+
+def _junk_after_last_revision(embedded: Any, data: bytes) -> bool:
+    """Bytes after the signed revision that are no revision at all (pyHanko ignores them): anything
+    but whitespace there is a change after signing."""
+    if embedded.signed_revision != embedded.reader.xrefs.total_revisions - 1:
+        return False
+    byte_range = list(embedded.byte_range)
+    return bool(data[byte_range[2] + byte_range[3] :].strip(b"\x00\t\n\x0c\r "))
+
+
+def _only_timestamps_added(embedded: Any) -> bool:
+    """After the signed revision, only document timestamps and validation data were added."""
+    from pyhanko.pdf_utils.misc import PdfError
+
+    reader = embedded.reader
+    try:
+        return _only_signature_added(
+            reader, embedded.signed_revision, reader.xrefs.total_revisions - 1, timestamps_only=True
+        )
+    except (PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        return False
+
+
+def _fresh_embedded(embedded: Any) -> Any:
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+    return EmbeddedPdfSignature(embedded.reader, embedded.sig_field, embedded.fq_name)
+
+
+async def _trust_problem(
+    status: Any, cert: asn1_x509.Certificate, embedded: Any, material: _Material, trust: TrustConfig, moment: datetime
+) -> Reason | None:
+    """Map pyHanko's trust indication to a reason; re-run path validation when it is unspecific."""
+    from pyhanko.sign.ades.report import AdESIndeterminate
+
+    indication = status.trust_problem_indic
+    if indication is None:
+        return None
+    direct = {
+        AdESIndeterminate.REVOKED_NO_POE: Reason.REVOKED,
+        AdESIndeterminate.REVOKED_CA_NO_POE: Reason.REVOKED,
+        AdESIndeterminate.OUT_OF_BOUNDS_NO_POE: Reason.EXPIRED,
+        AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED: Reason.EXPIRED,
+        AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND: Reason.NOT_TRUSTED,
+        AdESIndeterminate.TRY_LATER: Reason.REVOCATION_UNKNOWN,
+        AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE: Reason.WEAK_ALGORITHM,
+        AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: Reason.WEAK_ALGORITHM,
+        AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE: Reason.NOT_TRUSTED,
+    }
+    if indication in direct:
+        return direct[indication]
+    return await _classify_path_failure(cert, embedded, material, trust, moment)
+
+
+async def _classify_path_failure(
+    cert: asn1_x509.Certificate, embedded: Any, material: _Material, trust: TrustConfig, moment: datetime
+) -> Reason:
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import (
+        ExpiredError,
+        InsufficientRevinfoError,
+        NotYetValidError,
+        PathBuildingError,
+        RevokedError,
+        ValidationError,
+    )
+
+    validator = CertificateValidator(
+        cert,
+        intermediate_certs=list(embedded.other_embedded_certs),
+        validation_context=_validation_context(material, trust, moment),
+    )
+    try:
+        await validator.async_validate_usage(set())
+    except RevokedError:
+        return Reason.REVOKED
+    except (ExpiredError, NotYetValidError):
+        return Reason.EXPIRED
+    except InsufficientRevinfoError:
+        return Reason.REVOCATION_UNKNOWN
+    except (PathBuildingError, ValidationError):
+        return Reason.NOT_TRUSTED
+    return Reason.NOT_TRUSTED
+
+
+def _revocation_problem(
+    path: Any, material: _Material, trust: TrustConfig, moment: datetime, received_at: datetime
+) -> Reason | None:
+    """Check every certificate of the path below the anchor against the configured CRLs of its issuer.
+
+    A CRL counts when its issuer name matches, its signature verifies with the issuer's key and it is
+    current at the upload (``next_update`` not passed). Revoked before ``moment`` (and not
+    ``removeFromCRL``): ``revoked``, whatever the mode. No current CRL for a certificate: in hard mode
+    ``revocation_unknown`` (unless pyHanko fetched OCSP/CRLs itself, ``allow_fetching``), in soft
+    mode nothing. Complete CRLs only: no delta CRLs, no indirect CRLs.
+    """
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    issuer_key_info = path.trust_anchor.authority.public_key
+    issuer_name = path.trust_anchor.authority.name
+    unknown = False
+    for cert in path.iter_certs(include_root=False):
+        issuer_key = load_der_public_key(issuer_key_info.dump())
+        status = _crl_status(cert, issuer_name, issuer_key, material, moment, received_at)  # type: ignore[arg-type]
+        if status == "revoked":
+            return Reason.REVOKED
+        if status == "unknown":
+            unknown = True
+        issuer_key_info = cert.public_key
+        issuer_name = cert.subject
+    if unknown and trust.revocation_mode == "hard" and not trust.allow_fetching:
+        return Reason.REVOCATION_UNKNOWN
+    return None
+
+
+def _crl_status(
+    cert: asn1_x509.Certificate,
+    issuer_name: asn1_x509.Name,
+    issuer_key: Any,
+    material: _Material,
+    moment: datetime,
+    received_at: datetime,
+) -> str:
+    """ "good", "revoked" or "unknown" (no current CRL of that issuer, signed with its key)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    found = False
+    for parsed, crypto_crl in zip(material.crls, material.crypto_crls, strict=True):
+        tbs = parsed["tbs_cert_list"]
+        if tbs["issuer"] != issuer_name:
+            continue
+        try:
+            if isinstance(issuer_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+                if not crypto_crl.is_signature_valid(issuer_key):
+                    continue
+            else:
+                continue
+        except (ValueError, TypeError):
+            continue
+        next_update = tbs["next_update"].native
+        if next_update is not None and next_update < received_at:
+            continue
+        found = True
+        for revoked in tbs["revoked_certificates"]:
+            if revoked["user_certificate"].native != cert.serial_number:
+                continue
+            if _crl_reason(revoked) == "remove_from_crl":
+                continue
+            revoked_at = revoked["revocation_date"].native
+            if revoked_at is None or revoked_at <= moment:
+                return "revoked"
+    return "good" if found else "unknown"
+
+
+def _crl_reason(revoked: Any) -> str | None:
+    for extension in revoked["crl_entry_extensions"]:
+        if extension["extn_id"].native == "crl_reason":
+            return extension["extn_value"].native
+    return None
+
+
+def _qc_statements(cert: asn1_x509.Certificate) -> tuple[bool, str | None]:
+    """(QcCompliance present, the single QcType as "esign"/"eseal"/"web" or None)."""
+    from pyhanko.sign.ades import qualified_asn1
+
+    compliance = False
+    qc_type: str | None = None
+    for statement in qualified_asn1.get_qc_statements(cert):
+        statement_id = statement["statement_id"].native
+        if statement_id == "qc_compliance":
+            compliance = True
+        elif statement_id == "qc_type":
+            types = [t.native for t in statement["statement_info"]]
+            if len(types) == 1:
+                qc_type = {"qct_esign": "esign", "qct_eseal": "eseal", "qct_web": "web"}.get(types[0])
+    return compliance, qc_type
+
+
+def _qualification(
+    cert: asn1_x509.Certificate, path: Any, material: _Material, moment: datetime
+) -> tuple[bool, str | None]:
+    """Whether the certificate is qualified, and for what: the trusted list's assessment when one is
+    configured (and a path to it exists), else the QCStatements (QcCompliance and a QcType)."""
+    try:
+        compliance, qc_type = _qc_statements(cert)
+    except (ValueError, TypeError, KeyError):
+        return False, None
+    if material.lists is None:
+        return (compliance and qc_type is not None), qc_type
+    if path is None:
+        return False, qc_type
+    from pyhanko.sign.validation.qualified.assess import QualificationAssessor
+
+    try:
+        result = QualificationAssessor(material.lists.registry).check_entity_cert_qualified(path, moment=moment)  # type: ignore[arg-type]
+    except (NotImplementedError, ValueError, TypeError, KeyError):
+        return False, qc_type
+    listed_type = {"qct_esign": "esign", "qct_eseal": "eseal", "qct_web": "web"}.get(result.status.qc_type.value)
+    return result.status.qualified, listed_type
+
+
+def _bound_to_original(embedded: Any, data: bytes, original: bytes, info: _OriginalInfo | None) -> bool:
+    """The signed revision is an incremental update of ``original`` that adds the signature and
+    changes nothing else of the original's content."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if info is None or not data.startswith(original):
+        return False
+    byte_range = list(embedded.byte_range)
+    if len(byte_range) != 4 or byte_range[0] != 0 or byte_range[1] < info.length:
+        return False
+    revision = embedded.signed_revision
+    base = info.revisions - 1
+    if revision <= base or embedded.reader.xrefs.get_startxref_for_revision(base) != info.startxref:
+        return False
+    try:
+        signed = PdfFileReader(BytesIO(data[: byte_range[2] + byte_range[3]]), strict=False)
+        if signed.xrefs.total_revisions != revision + 1:
+            return False
+        return _only_signature_added(signed, base, revision)
+    except (PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        return False
+
+
+#: Catalog entries a signing tool may add or change: the form, permissions, XMP metadata, validation data.
+_CATALOG_MAY_CHANGE = frozenset({"/AcroForm", "/Perms", "/Metadata", "/DSS", "/Extensions"})
+#: AcroForm entries a signing tool may change.
+_ACROFORM_MAY_CHANGE = frozenset({"/Fields", "/SigFlags", "/DR", "/DA", "/NeedAppearances"})
+
+
+def _only_signature_added(reader: Any, base: int, last: int, *, timestamps_only: bool = False) -> bool:
+    """Between revisions ``base`` and ``last``, objects that existed at ``base`` changed only as adding
+    signatures needs.
+
+    Allowed: the catalog's form, XMP metadata and validation data (DSS) entries, the document info,
+    the form's field list and signature flags, the DSS and what it holds, signature fields being filled,
+    and pages gaining signature widgets. New fields must be signature fields; with ``timestamps_only``
+    they must hold document timestamps. Nothing that existed may be freed. New objects may exist:
+    only what is reachable from the checked objects is rendered, and those references are checked.
+    """
+    from pyhanko.pdf_utils import generic
+
+    xrefs = reader.xrefs
+    changed: set[Any] = set()
+    for revision in range(base + 1, last + 1):
+        if any(xrefs.get_introducing_revision(ref) <= base for ref in xrefs.refs_freed_in_revision(revision)):
+            return False
+        for ref in xrefs.explicit_refs_in_revision(revision):
+            if xrefs.get_introducing_revision(ref) <= base:
+                changed.add(ref)
+    old = reader.get_historical_resolver(base)
+    new = reader.get_historical_resolver(last)
+    old_root_ref = old.trailer_view.raw_get("/Root")
+    new_root_ref = new.trailer_view.raw_get("/Root")
+    if not isinstance(old_root_ref, generic.IndirectObject) or not isinstance(new_root_ref, generic.IndirectObject):
+        return False
+    old_root = old.get_object(old_root_ref.reference)
+    new_root = new.get_object(new_root_ref.reference)
+    if not _same_except(old_root, new_root, _CATALOG_MAY_CHANGE):
+        return False
+    allowed: set[Any] = {old_root_ref.reference}
+    info_ref = old.trailer_view.raw_get("/Info") if "/Info" in old.trailer_view else None
+    if isinstance(info_ref, generic.IndirectObject):
+        allowed.add(info_ref.reference)
+    if "/Metadata" in old_root and isinstance(old_root.raw_get("/Metadata"), generic.IndirectObject):
+        allowed.add(old_root.raw_get("/Metadata").reference)
+    if "/DSS" in old_root:
+        allowed |= _refs_under(old_root.raw_get("/DSS"), depth=4)
+
+    def acceptable_field(field: Any) -> bool:
+        if _get(field, "/FT") != "/Sig":
+            return False
+        if not timestamps_only:
+            return True
+        value = _get(field, "/V")
+        return isinstance(value, generic.DictionaryObject) and _get(value, "/Type") == "/DocTimeStamp"
+
+    old_fields: list[Any] = []
+    if "/AcroForm" in old_root:
+        acroform_ref = old_root.raw_get("/AcroForm")
+        old_form = acroform_ref.get_object()
+        new_form = _get(new_root, "/AcroForm")
+        if new_form is None or not _same_except(old_form, new_form, _ACROFORM_MAY_CHANGE):
+            return False
+        if isinstance(acroform_ref, generic.IndirectObject):
+            allowed.add(acroform_ref.reference)
+        fields_ref = old_form.raw_get("/Fields") if "/Fields" in old_form else None
+        if isinstance(fields_ref, generic.IndirectObject):
+            allowed.add(fields_ref.reference)
+        old_fields = list(_get(old_form, "/Fields", ()))
+        for field_ref in old_fields:  # fields of the original: only signature fields may change
+            if isinstance(field_ref, generic.IndirectObject) and field_ref.reference in changed:
+                if not acceptable_field(new.get_object(field_ref.reference)):
+                    return False
+                allowed.add(field_ref.reference)
+    if "/AcroForm" in new_root:
+        old_field_refs = {f.reference for f in old_fields if isinstance(f, generic.IndirectObject)}
+        for field_ref in _get(new_root["/AcroForm"], "/Fields", ()):
+            if not isinstance(field_ref, generic.IndirectObject):
+                return False
+            if field_ref.reference not in old_field_refs and not acceptable_field(field_ref.get_object()):
+                return False
+    for page_ref in _page_refs(old_root.raw_get("/Pages")):
+        old_page = old.get_object(page_ref)
+        new_page = new.get_object(page_ref)
+        annots_ref = old_page.raw_get("/Annots") if "/Annots" in old_page else None
+        annots_changed = isinstance(annots_ref, generic.IndirectObject) and annots_ref.reference in changed
+        if page_ref not in changed and not annots_changed:
+            continue
+        if not _same_except(old_page, new_page, frozenset({"/Annots"})):
+            return False
+        if not _only_signature_widgets_added(old_page, new_page, acceptable_field):
+            return False
+        allowed.add(page_ref)
+        if isinstance(annots_ref, generic.IndirectObject):
+            allowed.add(annots_ref.reference)
+    return changed <= allowed
+
+
+def _refs_under(value: Any, depth: int) -> set[Any]:
+    """References reachable from ``value`` through dictionaries and arrays, ``depth`` levels down."""
+    from pyhanko.pdf_utils import generic
+
+    found: set[Any] = set()
+    if isinstance(value, generic.IndirectObject):
+        found.add(value.reference)
+        if depth <= 0:
+            return found
+        value = value.get_object()
+    if depth <= 0:
+        return found
+    if isinstance(value, generic.DictionaryObject):
+        for key in value:
+            found |= _refs_under(value.raw_get(key), depth - 1)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _refs_under(item, depth - 1)
+    return found
+
+
+def _page_refs(pages: Any, depth: int = 0) -> list[Any]:
+    """References of the page objects under a page tree node (of one revision), cycles cut."""
+    from pyhanko.pdf_utils import generic
+
+    if depth > 64 or not isinstance(pages, generic.IndirectObject):
+        return []
+    node = pages.get_object()
+    if _get(node, "/Type") == "/Page":
+        return [pages.reference]
+    result = []
+    for kid in _get(node, "/Kids", ()):
+        result.extend(_page_refs(kid, depth + 1))
+    return result
+
+
+def _only_signature_widgets_added(old_page: Any, new_page: Any, acceptable_field: Any) -> bool:
+    """The page's annotations are the old ones plus widgets of acceptable (signature) fields."""
+    from pyhanko.pdf_utils import generic
+
+    def refs(page: Any) -> list[Any] | None:
+        annots = page.raw_get("/Annots") if "/Annots" in page else generic.ArrayObject()
+        if isinstance(annots, generic.IndirectObject):
+            annots = annots.get_object()
+        if not isinstance(annots, list):
+            return None
+        return [a.reference if isinstance(a, generic.IndirectObject) else None for a in annots]
+
+    old_refs, new_refs = refs(old_page), refs(new_page)
+    if old_refs is None or new_refs is None or None in new_refs:
+        return False
+    if not {r for r in old_refs if r is not None} <= set(new_refs):
+        return False
+    for annot in _get(new_page, "/Annots", ()):
+        if annot.reference in old_refs:
+            continue
+        widget = annot.get_object()
+        if _get(widget, "/Subtype") != "/Widget":
+            return False
+        field = widget if "/FT" in widget or "/Parent" not in widget else widget["/Parent"]
+        if not acceptable_field(field):
+            return False
+    return True
+
+
+def _get(dictionary: Any, key: str, default: Any = None) -> Any:
+    """A dictionary entry, dereferenced (pyHanko's ``get`` returns references as they are)."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(dictionary, generic.DictionaryObject) or key not in dictionary:
+        return default
+    return dictionary[key]
+
+
+def _same_except(old: Any, new: Any, ignored: frozenset[str]) -> bool:
+    """Two dictionaries have the same entries (references compared as references), ``ignored`` aside."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(old, generic.DictionaryObject) or not isinstance(new, generic.DictionaryObject):
+        return False
+    keys = (set(old) | set(new)) - ignored
+    return all(key in old and key in new and _same(old.raw_get(key), new.raw_get(key)) for key in keys)
+
+
+def _same(old: Any, new: Any, depth: int = 0) -> bool:
+    from pyhanko.pdf_utils import generic
+
+    if depth > 32:
+        return False
+    if isinstance(old, generic.IndirectObject) or isinstance(new, generic.IndirectObject):
+        return (
+            isinstance(old, generic.IndirectObject)
+            and isinstance(new, generic.IndirectObject)
+            and old.reference == new.reference
+        )
+    if isinstance(old, generic.DictionaryObject) or isinstance(new, generic.DictionaryObject):
+        if not isinstance(old, generic.DictionaryObject) or not isinstance(new, generic.DictionaryObject):
+            return False
+        if set(old) != set(new):
+            return False
+        return all(_same(old.raw_get(k), new.raw_get(k), depth + 1) for k in old)
+    if isinstance(old, list) or isinstance(new, list):
+        if not isinstance(old, list) or not isinstance(new, list) or len(old) != len(new):
+            return False
+        return all(_same(a, b, depth + 1) for a, b in zip(old, new, strict=True))
+    return type(old) is type(new) and old == new
+
+
+#: Labels for the name attributes RFC 4514 has no short name for.
+_NAME_LABELS = {
+    NameOID.SURNAME: "SN",
+    NameOID.GIVEN_NAME: "GN",
+    NameOID.SERIAL_NUMBER: "serialNumber",
+    NameOID.TITLE: "title",
+    NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
+}
+
+
+def _signer_info(cert: asn1_x509.Certificate, *, qualified: bool, qc_type: str | None) -> SignerInfo:
+    with warnings.catch_warnings():
+        # e.g. a negative serial number: shown as it is, not warned about on stderr
+        warnings.simplefilter("ignore")
+        parsed = crypto_x509.load_der_x509_certificate(cert.dump())
+    common_names = parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    org_ids = parsed.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    return SignerInfo(
+        subject=parsed.subject.rfc4514_string(_NAME_LABELS),
+        common_name=str(common_names[0].value) if common_names else None,
+        organisation_identifier=str(org_ids[0].value) if org_ids else None,
+        issuer=parsed.issuer.rfc4514_string(_NAME_LABELS),
+        serial=format(cert.serial_number, "X"),
+        qualified=qualified,
+        qc_type=qc_type,
+    )

@@ -1,0 +1,218 @@
+"""The frozen result of validating a signed PDF: stable reason codes, the signer, the times.
+
+The portal maps reason codes to messages in the user's language; this module has no user-facing text.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["DOCUMENT_REASONS", "Reason", "SignatureReport", "SignerInfo", "Verdict"]
+
+
+class Reason(enum.StrEnum):
+    """Why an upload is refused. The values are stable: they are stored and shown as codes."""
+
+    #: Not a PDF, unreadable, encrypted, or a structure pyHanko cannot process.
+    MALFORMED_PDF = "malformed_pdf"
+    #: No signature at all (an empty signature field does not count).
+    NOT_SIGNED = "not_signed"
+    #: The signature does not match the signed bytes, or its CMS structure is invalid.
+    INTEGRITY = "integrity"
+    #: The signature is intact but made with an algorithm or key size no longer accepted (SHA-1, RSA-1024).
+    WEAK_ALGORITHM = "weak_algorithm"
+    #: The signature does not cover the whole file, or a later revision changed more than
+    #: validation data (DSS) or document timestamps.
+    MODIFIED_AFTER_SIGNING = "modified_after_signing"
+    #: The signed revision is not an incremental update of the PDF the portal generated.
+    NOT_BOUND_TO_ORIGINAL = "not_bound_to_original"
+    #: The signer's certificate does not chain to a configured trust anchor.
+    NOT_TRUSTED = "not_trusted"
+    #: The certificate is not qualified for electronic signatures (QCStatements, trusted list).
+    NOT_QUALIFIED = "not_qualified"
+    #: The certificate had expired (or was not yet valid) at the time of signing.
+    EXPIRED = "expired"
+    #: The certificate was revoked at the time of signing.
+    REVOKED = "revoked"
+    #: No revocation information could be had and the policy is a hard failure.
+    REVOCATION_UNKNOWN = "revocation_unknown"
+    #: A qualified certificate for electronic seals, while seals are not allowed.
+    SEAL_NOT_ALLOWED = "seal_not_allowed"
+    #: Signed after the deadline.
+    AFTER_DEADLINE = "after_deadline"
+    #: The upload is larger than the cap.
+    TOO_LARGE = "too_large"
+    #: Validation took longer than the time limit (a hostile or pathological file).
+    TIMEOUT = "timeout"
+
+
+#: Reasons that concern the file as a whole, not one signature.
+DOCUMENT_REASONS = frozenset({Reason.MALFORMED_PDF, Reason.NOT_SIGNED, Reason.TOO_LARGE, Reason.TIMEOUT})
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    """Who signed: taken from the signing certificate."""
+
+    #: The subject distinguished name in RFC 4514 form.
+    subject: str
+    common_name: str | None
+    #: The organizationIdentifier attribute (2.5.4.97), e.g. "NTRCZ-47114983", when present.
+    organisation_identifier: str | None
+    #: The issuer distinguished name in RFC 4514 form.
+    issuer: str
+    #: The serial number in hexadecimal, upper case.
+    serial: str
+    #: Qualified as established by the validator (QCStatements and, when configured, the trusted list).
+    qualified: bool
+    #: "esign", "eseal" or "web" from the QcType statement (or the trusted list), None when not qualified.
+    qc_type: str | None
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> SignerInfo:
+        return cls(
+            subject=document["subject"],
+            common_name=document.get("common_name"),
+            organisation_identifier=document.get("organisation_identifier"),
+            issuer=document["issuer"],
+            serial=document["serial"],
+            qualified=bool(document["qualified"]),
+            qc_type=document.get("qc_type"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "common_name": self.common_name,
+            "organisation_identifier": self.organisation_identifier,
+            "issuer": self.issuer,
+            "serial": self.serial,
+            "qualified": self.qualified,
+            "qc_type": self.qc_type,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """One embedded signature and what is wrong with it (nothing, when ``reasons`` is empty)."""
+
+    field_name: str
+    signer: SignerInfo | None
+    #: The signing time used for the deadline: the timestamp token's time when there is a trusted one,
+    #: else the time the signer claims, never later than the upload.
+    signing_time: datetime | None
+    #: The time of a valid signature timestamp token, when present.
+    timestamp: datetime | None
+    #: "entire_file", "entire_revision", "contiguous_block_from_start" or "unclear".
+    coverage: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reasons
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> SignatureReport:
+        return cls(
+            field_name=document["field_name"],
+            signer=SignerInfo.from_json(document["signer"]) if document.get("signer") else None,
+            signing_time=_from_iso(document.get("signing_time")),
+            timestamp=_from_iso(document.get("timestamp")),
+            coverage=document["coverage"],
+            reasons=tuple(Reason(code) for code in document["reasons"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field_name": self.field_name,
+            "accepted": self.accepted,
+            "reasons": [reason.value for reason in self.reasons],
+            "signer": self.signer.to_json() if self.signer else None,
+            "signing_time": _iso(self.signing_time),
+            "timestamp": _iso(self.timestamp),
+            "coverage": self.coverage,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome for one uploaded file.
+
+    ``reasons`` is empty when accepted; when refused, it holds the document-level reasons, or the
+    reasons of the best signature (the one with the fewest reasons; the first one on a tie).
+    """
+
+    accepted: bool
+    reasons: tuple[Reason, ...]
+    signatures: tuple[SignatureReport, ...]
+    document_sha256: str
+
+    @classmethod
+    def refuse(cls, document_sha256: str, *reasons: Reason) -> Verdict:
+        """A verdict without signature reports, for refusals of the file as a whole."""
+        return cls(accepted=False, reasons=tuple(reasons), signatures=(), document_sha256=document_sha256)
+
+    @classmethod
+    def from_reports(cls, document_sha256: str, reports: tuple[SignatureReport, ...]) -> Verdict:
+        if not reports:
+            return cls.refuse(document_sha256, Reason.NOT_SIGNED)
+        if any(report.accepted for report in reports):
+            return cls(accepted=True, reasons=(), signatures=reports, document_sha256=document_sha256)
+        best = min(reports, key=lambda report: len(report.reasons))
+        return cls(accepted=False, reasons=best.reasons, signatures=reports, document_sha256=document_sha256)
+
+    @property
+    def accepted_signature(self) -> SignatureReport | None:
+        """The signature that qualifies the document (the last accepted one), None when refused."""
+        if not self.accepted:
+            return None
+        accepted = [report for report in self.signatures if report.accepted]
+        return accepted[-1] if accepted else None
+
+    @property
+    def main_signature(self) -> SignatureReport | None:
+        """The accepted signature, else the one whose reasons were reported."""
+        if self.accepted:
+            return self.accepted_signature
+        if not self.signatures:
+            return None
+        return min(self.signatures, key=lambda report: len(report.reasons))
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Verdict:
+        """The verdict back from :meth:`to_json` (as stored with a submission)."""
+        return cls(
+            accepted=bool(document["accepted"]),
+            reasons=tuple(Reason(code) for code in document["reasons"]),
+            signatures=tuple(SignatureReport.from_json(item) for item in document.get("signatures", ())),
+            document_sha256=document["document_sha256"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The object ``portal verify-signature --json`` prints."""
+        main = self.main_signature
+        return {
+            "accepted": self.accepted,
+            "reasons": [reason.value for reason in self.reasons],
+            "signer": main.signer.to_json() if main and main.signer else None,
+            "signing_time": _iso(main.signing_time) if main else None,
+            "timestamp": _iso(main.timestamp) if main else None,
+            "coverage": main.coverage if main else None,
+            "document_sha256": self.document_sha256,
+            "signatures": [report.to_json() for report in self.signatures],
+        }

@@ -1,0 +1,1 @@
+"""Tests of portal.signatures; pki.py is the test PKI that other tests import."""
