@@ -32,6 +32,8 @@ from urllib.parse import urlencode
 
 import psycopg
 import pyotp
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -229,10 +231,18 @@ def main() -> int:
     print(f"loaded {len(data['applications'])} applications in {time.perf_counter() - started:.1f} s")
 
     port = free_port()
+    key_file = ROOT / "var" / "bench-allowlist-key.pem"
+    key_file.parent.mkdir(exist_ok=True)
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     environment = {
         **os.environ,
         "PORTAL_ENV": "production",
         "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_ALLOWLIST_KEY": str(key_file),
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_MAIL_BACKEND": "smtp",
         # 20 users sign in from one address within seconds: lift the login limit for the run.

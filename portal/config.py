@@ -38,6 +38,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "TRUST_LIST": ("PORTAL_TRUST_LISTS", lambda v: tuple(p for p in v.split(":") if p)),
     "TRUST_LIST_SIGNERS": ("PORTAL_TRUST_LIST_SIGNERS", lambda v: tuple(p for p in v.split(":") if p)),
     "TRUST_CRLS": ("PORTAL_TRUST_CRLS", lambda v: tuple(p for p in v.split(":") if p)),
+    "ALLOWLIST_KEY": ("PORTAL_ALLOWLIST_KEY", str),
     "DATABOX_ROOTS": ("PORTAL_DATABOX_ROOTS", lambda v: tuple(p for p in v.split(":") if p)),
     "SIGNATURE_FETCHING": ("PORTAL_SIGNATURE_FETCHING", lambda v: v.lower() in {"1", "true", "yes"}),
     "SIGNATURE_SOFT_REVOCATION": ("PORTAL_SIGNATURE_SOFT_REVOCATION", lambda v: v.lower() in {"1", "true", "yes"}),
@@ -93,6 +94,9 @@ def default_settings() -> dict[str, Any]:
         "PORTAL_TRUST_LISTS": (),
         "PORTAL_TRUST_LIST_SIGNERS": (),
         "PORTAL_TRUST_CRLS": (),
+        #: Ed25519 private key (PEM) that signs the allowlist snapshots; required in production
+        #: (every portal host must sign with the same key), made on first use in development.
+        "PORTAL_ALLOWLIST_KEY": "",
         #: Roots of the data-box system's signing certificate, for .zfo messages (PEM files).
         "PORTAL_DATABOX_ROOTS": (),
         #: Fetch OCSP/CRLs over the network while validating (off: configured CRL files only).
@@ -158,6 +162,11 @@ def check_production(settings: Mapping[str, Any]) -> None:
         raise ConfigurationError("PORTAL_SECRET_KEY is too short: use at least 32 characters.")
     if str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigurationError("PORTAL_DATABASE_URL must point at PostgreSQL in production.")
+    if not settings.get("PORTAL_ALLOWLIST_KEY"):
+        raise ConfigurationError(
+            "PORTAL_ALLOWLIST_KEY is not set: production signs allowlist snapshots with one Ed25519 key "
+            "shared by every portal host. Make one with: openssl genpkey -algorithm ed25519 -out allowlist-key.pem"
+        )
     if settings.get("PORTAL_PASSWORD_PROFILE") != "rfc9106-low-memory":
         raise ConfigurationError("PORTAL_PASSWORD_PROFILE: production hashes passwords with rfc9106-low-memory.")
     if settings.get("PORTAL_MAIL_BACKEND") == "console":

@@ -9,6 +9,7 @@ PRODUCTION = {
     "PORTAL_ENV": "production",
     "PORTAL_SECRET_KEY": "s" * 48,
     "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal",
+    "PORTAL_ALLOWLIST_KEY": "/etc/portal/allowlist-key.pem",
 }
 
 
@@ -20,6 +21,7 @@ PRODUCTION = {
         ({"PORTAL_SECRET_KEY": "too-short"}, "PORTAL_SECRET_KEY"),
         ({"PORTAL_DATABASE_URL": "sqlite:///portal.sqlite"}, "PORTAL_DATABASE_URL"),
         ({"PORTAL_MAIL_BACKEND": "console"}, "PORTAL_MAIL_BACKEND"),
+        ({"PORTAL_ALLOWLIST_KEY": ""}, "PORTAL_ALLOWLIST_KEY"),
         ({"PORTAL_SMTP_PORT": "twenty-five"}, "PORTAL_SMTP_PORT"),
     ],
 )

@@ -445,6 +445,33 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _ok("The election.", _ref("Election")), **_common_errors("401", "404", "429")},
         }
     },
+    "/elections/{code}/allowlist": {
+        "get": {
+            "operationId": "getAllowlist",
+            "summary": "The election's signed allowlist snapshot (schema csu-allowlist/1)",
+            "description": "For ops and admin staff (firewall agents, feed proxies). Send If-None-Match with the "
+            "last ETag: 304 while the snapshot is unchanged. The signature is Ed25519 over the canonical "
+            "JSON without the signature field; verify it with /allowlist/public-key.",
+            "security": READ_SECURITY,
+            "parameters": [_ref("ElectionCode", "parameters")],
+            "responses": {
+                "200": _ok("The signed snapshot.", {"type": "object"}),
+                "304": {"description": "Unchanged since the ETag sent."},
+                **_common_errors("401", "403", "404", "429"),
+            },
+        }
+    },
+    "/allowlist/public-key": {
+        "get": {
+            "operationId": "getAllowlistPublicKey",
+            "summary": "The Ed25519 public key that verifies allowlist snapshots (PEM)",
+            "security": READ_SECURITY,
+            "responses": {
+                "200": {"description": "PEM public key.", "content": {"application/x-pem-file": {}}},
+                **_common_errors("401", "403", "429"),
+            },
+        }
+    },
     "/applications": {
         "get": {
             "operationId": "listApplications",

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
+from portal.access import allowlist
 from portal.accounts.models import Role
 from portal.api import auth, openapi
 from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, forbidden, from_registration, json_response
@@ -129,6 +130,31 @@ def election(code: str) -> ResponseReturnValue:
     if found is None:
         raise not_found_error()
     return json_response(election_json(found, utcnow()))
+
+
+@bp.get("/elections/<code>/allowlist")
+@auth.requires_staff(Role.OPS, Role.ADMIN)
+def election_allowlist(code: str) -> ResponseReturnValue:
+    """The signed allowlist snapshot for firewall agents and feed proxies; 304 while unchanged."""
+    found = election_by_code(code)
+    if found is None:
+        raise not_found_error()
+    published = allowlist.publish(found, at=utcnow(), key=allowlist.signing_key())
+    db.session.commit()
+    if published.etag in request.if_none_match:
+        response = current_app.response_class(status=304)
+    else:
+        response = json_response(published.document)
+    response.set_etag(published.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/allowlist/public-key")
+@auth.requires_staff(Role.OPS, Role.ADMIN)
+def allowlist_public_key() -> ResponseReturnValue:
+    """The Ed25519 public key that verifies every snapshot (PEM), for the agents' configuration."""
+    return current_app.response_class(allowlist.public_key_pem(), mimetype="application/x-pem-file")
 
 
 # Applications -------------------------------------------------------------------------------------

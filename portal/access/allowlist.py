@@ -1,0 +1,154 @@
+"""The allowlist snapshot of an election, published for the firewall agents and the feed proxies.
+
+Built from the application versions in force, it gets a new version whenever its content changes,
+and is signed with the portal's Ed25519 key (``allowlist.snapshot`` defines the document).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from allowlist.snapshot import Entry, Snapshot, sign_document, snapshot_document
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from allowlist.phase import LiveWindow
+from portal.db import Model
+from portal.elections.models import Election
+from portal.extensions import db
+from portal.registration.models import Application, ApplicationVersion, VersionState
+
+
+class AllowlistVersion(Model):
+    """One published content of an election's allowlist; the number only ever grows."""
+
+    __tablename__ = "allowlist_versions"
+    __table_args__ = (UniqueConstraint("election_id", "version", name="election_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
+    version: Mapped[int]
+    #: SHA-256 of the content (entries, windows, close) that this version published.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    generated_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+    document: dict[str, object]  #: signed, ready to serve as JSON
+
+    @property
+    def etag(self) -> str:
+        return f"{self.document['election']}-v{self.version}"
+
+
+def entries_in_force(election: Election) -> list[Entry]:
+    """Every address of an approved version in force, production first, in a stable order."""
+    rows = db.session.execute(
+        select(Application, ApplicationVersion)
+        .join(ApplicationVersion, ApplicationVersion.application_id == Application.id)
+        .where(Application.election_id == election.id, ApplicationVersion.state == VersionState.APPROVED)
+    ).all()
+    entries = {
+        (address.kind.value, address.address): Entry(
+            address=address.address,
+            kind=address.kind.value,
+            organisation=application.organisation.name,
+            organisation_id=application.organisation_id,
+        )
+        for application, version in rows
+        for address in version.addresses
+    }
+    return [entries[key] for key in sorted(entries, key=lambda k: (k[0] != "production", k[1]))]
+
+
+def _content_digest(election: Election, entries: list[Entry]) -> str:
+    content = {
+        "election": election.code,
+        "windows": [
+            [r.number, r.processing_starts_at.isoformat(), r.live_ends_at.isoformat()] for r in election.rounds
+        ],
+        "closes_at": election.access_closes_at.isoformat() if election.access_closes_at else None,
+        "entries": [[e.kind, e.address, e.organisation, e.organisation_id] for e in entries],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Published:
+    """The current signed snapshot: the latest version if its content is unchanged, else a new one."""
+    entries = entries_in_force(election)
+    digest = _content_digest(election, entries)
+    for _attempt in range(3):
+        latest = db.session.scalar(
+            select(AllowlistVersion)
+            .where(AllowlistVersion.election_id == election.id)
+            .order_by(AllowlistVersion.version.desc())
+            .limit(1)
+        )
+        if latest is not None and latest.content_sha256 == digest:
+            break
+        candidate = AllowlistVersion(
+            election_id=election.id,
+            version=(latest.version + 1) if latest else 1,
+            content_sha256=digest,
+            generated_at=at,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(candidate)
+        except IntegrityError:
+            continue  # another request published the same number first: read again
+        latest = candidate
+        break
+    else:  # pragma: no cover - three collisions in a row
+        raise RuntimeError("could not publish an allowlist version")
+    snapshot = Snapshot(
+        election=election.code,
+        version=latest.version,
+        generated_at=latest.generated_at,
+        live_windows=tuple(LiveWindow(r.number, r.processing_starts_at, r.live_ends_at) for r in election.rounds),
+        closes_at=election.access_closes_at or at,
+        entries=tuple(entries),
+    )
+    return Published(latest.version, sign_document(snapshot_document(snapshot), key))
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """The portal's Ed25519 key (PORTAL_ALLOWLIST_KEY, a PEM file). Development and tests make one
+    under the instance folder; production refuses to start without it (config.py)."""
+    cached = current_app.extensions.get("portal.allowlist_key")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    configured = current_app.config.get("PORTAL_ALLOWLIST_KEY") or ""
+    path = Path(configured) if configured else Path(current_app.instance_path) / "allowlist-key.pem"
+    if not path.exists() and not configured:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generated = Ed25519PrivateKey.generate()
+        path.write_bytes(
+            generated.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    current_app.extensions["portal.allowlist_key"] = key
+    return key
+
+
+def public_key_pem() -> bytes:
+    return (
+        signing_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
