@@ -25,11 +25,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import ipaddress
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -122,15 +122,16 @@ def read_table(family: str, table: str, *, nft: Sequence[str] = NFT) -> LiveTabl
         for item in objects:
             if "set" in item:
                 spec = item["set"]
+                family_of = socket.AF_INET if spec.get("type") == "ipv4_addr" else socket.AF_INET6
                 values = []
                 for element in spec.get("elem", []):
                     value = element["elem"]["val"] if isinstance(element, dict) else element
-                    values.append(str(ipaddress.ip_address(value)))
+                    values.append(socket.inet_ntop(family_of, socket.inet_pton(family_of, value)))
                 sets[spec["name"]] = frozenset(values)
             elif "chain" in item:
                 spec = item["chain"]
                 chains[spec["name"]] = (spec.get("hook"), spec.get("policy"))
-    except (ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise NftError("readback", f"the listing of table {family} {table} cannot be read: {error!r}") from error
     return LiveTable(sets, chains)
 
@@ -240,6 +241,9 @@ def _read_pending(state_dir: Path) -> dict[str, Any] | None:
 @contextlib.contextmanager
 def _locked(state_dir: Path) -> Iterator[None]:
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if state_dir.stat().st_mode & 0o022:
+        # pending.json names the nft command the confirm timer runs: nobody else may write here
+        raise ApplyRefused("state", f"{state_dir} is writable by group or others: chmod go-w it")
     (state_dir / "applied").mkdir(exist_ok=True, mode=0o700)
     with open(state_dir / "lock", "a") as handle:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -331,7 +335,7 @@ def apply(
             applied_at=format_time(at),
             counts=counts,
         )
-        _write_atomic(record.ruleset_path(state_dir), json.dumps(ruleset.to_state(), indent=1) + "\n")
+        _write_atomic(record.ruleset_path(state_dir), json.dumps(ruleset.to_state()) + "\n")
         _write_atomic(record.script_path(state_dir), script)
         records.append(record)
         for old in records[:-keep]:

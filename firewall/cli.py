@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused as error:
         print(f"firewall {args.command}: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # the state directory or an output file
+        print(f"firewall {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 def _refused(command: str, what: str, code: str, detail: str) -> int:

@@ -52,6 +52,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address
+from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from allowlist.addresses import DEFAULT_POLICY, AddressPolicy, AddressRefused, parse_host_address
@@ -264,7 +265,7 @@ def build(
         SET_NAMES[kind, version]: [] for version in versions for kind in KINDS
     }
     seen: set[tuple[int, int]] = set()
-    comments: dict[tuple[object, object], str] = {}  # one outlet has many addresses
+    comments: dict[tuple[object, object, type], str] = {}  # one outlet has many addresses
     for entry in snapshot.entries:
         text = entry.address
         if not isinstance(text, str):
@@ -275,20 +276,25 @@ def build(
             raise RenderError(
                 "bad_entry", f"address {text!r} refused ({refusal.code})", address=text, address_code=refusal.code
             ) from refusal
-        key = (address.version, int(address))
+        version = 4 if isinstance(address, IPv4Address) else 6
+        key = (version, int(address))
         if key in seen:
             raise RenderError("duplicate_entry", f"address {text!r} appears twice", address=text)
         seen.add(key)
-        if entry.kind not in KINDS:
-            raise RenderError("malformed_entry", f"address {text!r}: kind {entry.kind!r}", address=text)
-        if address.version not in versions:
+        kind = entry.kind
+        if kind not in KINDS:
+            raise RenderError("malformed_entry", f"address {text!r}: kind {kind!r}", address=text)
+        if version not in versions:
             raise RenderError(
-                "family", f"address {text!r} is IPv{address.version}; a {family} table has no such set", address=text
+                "family", f"address {text!r} is IPv{version}; a {family} table has no such set", address=text
             )
-        comment = comments.get((entry.organisation, entry.organisation_id))
+        outlet = (entry.organisation, entry.organisation_id, type(entry.organisation_id))  # True == 1
+        comment = comments.get(outlet)
         if comment is None:
-            comment = comments[entry.organisation, entry.organisation_id] = _comment(entry)
-        members[SET_NAMES[entry.kind, address.version]].append((key[1], Element(_canonical(address), comment)))
+            comment = comments[outlet] = _comment(entry)
+        members[SET_NAMES[kind, version]].append((key[1], Element(_canonical(address), comment)))
+    for elements in members.values():
+        elements.sort(key=itemgetter(0))
 
     phase = snapshot.phase_at(at)
     test_cut_at: datetime | None = None
@@ -306,7 +312,7 @@ def build(
             name=SET_NAMES[kind, version],
             ip_version=version,
             kind=kind,
-            elements=tuple(e for _, e in sorted(members[SET_NAMES[kind, version]])) if kind in keep else (),
+            elements=tuple(e for _, e in members[SET_NAMES[kind, version]]) if kind in keep else (),
         )
         for version in versions
         for kind in KINDS
@@ -328,10 +334,13 @@ def build(
 
 
 def _canonical(address: IPv4Address | IPv6Address) -> str:
-    """``str(address)``; for IPv6 through the C library's inet_ntop, which writes the same RFC 5952 form
-    four times faster (the embedded-IPv4 forms differ, so addresses with 64 leading zero bits go through
-    ``str``; the validator refuses those anyway). tests/firewall/test_render.py checks the agreement."""
-    if address.version == 4 or int(address) >> 64 == 0:
+    """``str(address)``, written by the C library's inet_ntop: the same dotted quad and RFC 5952 form,
+    several times faster. IPv6 addresses with 64 leading zero bits go through ``str`` (inet_ntop writes
+    their embedded-IPv4 forms differently; the validator refuses them anyway). tests/firewall/test_render.py
+    checks the agreement."""
+    if isinstance(address, IPv4Address):
+        return socket.inet_ntop(socket.AF_INET, address.packed)
+    if int(address) >> 64 == 0:
         return str(address)
     return socket.inet_ntop(socket.AF_INET6, address.packed)
 
@@ -433,12 +442,11 @@ def _nft_json(ruleset: Ruleset, timeout: int | None) -> str:
         if address_set.times_out and timeout is None:
             elements = ()
         if elements:
-            if address_set.times_out:
-                spec["elem"] = [
-                    {"elem": {"val": e.address, "timeout": timeout, "comment": e.comment}} for e in elements
-                ]
-            else:
-                spec["elem"] = [{"elem": {"val": e.address, "comment": e.comment}} for e in elements]
+            # JSON text written directly: _check_safe let no quote, backslash or control character through
+            timeout_field = f'"timeout": {timeout}, ' if address_set.times_out else ""
+            spec["elem"] = [
+                f'{{"elem": {{"val": "{e.address}", {timeout_field}"comment": "{e.comment}"}}}}' for e in elements
+            ]
         commands.append({"add": {"set": spec}})
     commands.append(
         {"add": {"chain": {**base, "name": CHAIN, "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}}}
@@ -460,7 +468,7 @@ def _nft_json(ruleset: Ruleset, timeout: int | None) -> str:
 
 
 def _json_lines(commands: list[dict[str, Any]]) -> str:
-    """One command per line and one set element per line: readable diffs, and the fast C encoder."""
+    """One command per line and one set element per line (``elem`` holds them as JSON text already)."""
     lines = []
     for command in commands:
         spec = command.get("add", {}).get("set")
@@ -469,6 +477,6 @@ def _json_lines(commands: list[dict[str, Any]]) -> str:
             continue
         head = json.dumps({"add": {"set": {**spec, "elem": []}}})
         assert head.endswith('"elem": []}}}')  # "elem" is the last key
-        elements = ",\n  ".join(map(json.dumps, spec["elem"]))
+        elements = ",\n  ".join(spec["elem"])
         lines.append(f"{head[: -len('[]}}}')]}[\n  {elements}\n ]}}}}}}")
     return '{"nftables": [\n ' + ",\n ".join(lines) + "\n]}\n"

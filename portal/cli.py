@@ -366,3 +366,16 @@ def verify_signature(
         elif not verdict.accepted:
             click.echo(f"refused: {', '.join(reason.value for reason in verdict.reasons)}", err=True)
     raise SystemExit(0 if verdict.accepted else 1)
+
+
+@main.command(
+    "firewall",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def firewall_command(arguments: tuple[str, ...]) -> None:
+    """render|check|apply|rollback|confirm: the firewall tool (firewall/), which never reads the database."""
+    from firewall.cli import main as firewall_main
+
+    raise SystemExit(firewall_main(list(arguments)))

@@ -73,3 +73,48 @@ def test_notices_send_takes_the_instant_and_refuses_a_naive_one(run):
     assert run("notices", "send", "--at", "yesterday").exit_code == 2
     result = run("notices", "send", "--at", "2027-12-28T09:00:00+01:00")
     assert result.exit_code == 0 and "queued 0 deadline reminders" in result.output
+
+
+def test_portal_firewall_passes_through_to_the_firewall_tool(tmp_path, app):
+    """`portal firewall render` is the firewall tool: a snapshot in, an nftables script out."""
+    import json
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    snapshot = {
+        "schema": "csu-allowlist/1",
+        "election": "prez2099",
+        "version": 1,
+        "generated_at": "2026-11-23T10:00:00Z",
+        "live_windows": [
+            {
+                "round": 1,
+                "from": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "until": (datetime.now(UTC) + timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ],
+        "closes_at": (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "entries": [{"address": "192.0.2.10", "kind": "production", "organisation": "ČTK", "organisation_id": 7}],
+    }
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(snapshot))
+    portal = str(Path(sys.executable).parent / "portal")  # the console script beside this interpreter
+    result = subprocess.run(
+        [portal, "firewall", "render", "--snapshot", str(path), "--no-verify", "--allow-documentation-ranges"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PORTAL_ENV": "testing"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "192.0.2.10" in result.stdout and "table inet csu_results" in result.stdout
+    bad = subprocess.run(
+        [portal, "firewall", "render", "--snapshot", str(tmp_path / "missing.json"), "--no-verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PORTAL_ENV": "testing"},
+    )
+    assert bad.returncode in (1, 2) and bad.stderr

@@ -91,12 +91,30 @@ class Lab:
 
     def probe(self, probes: Sequence[tuple[str, int] | tuple[str, int, float]]) -> dict[tuple[str, int], str]:
         """``{(source, port): "ok" | "blocked" | ...}`` for connections from each source to the server."""
+        return self.start_probe(probes)()
+
+    def start_probe(self, probes: Sequence[tuple[str, int] | tuple[str, int, float]]):
+        """The probes, started in the background; call the result to wait for them."""
         rows = [(p[0], SERVER[1] if ":" in p[0] else SERVER[0], p[1], p[2] if len(p) > 2 else 0.0) for p in probes]
-        result = run("ip", "netns", "exec", self.client, sys.executable, "-c", PROBE, json.dumps(rows))
-        return dict(zip([(p[0], p[1]) for p in probes], json.loads(result.stdout), strict=True))
+        command = ["ip", "netns", "exec", self.client, sys.executable, "-c", PROBE, json.dumps(rows)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+        def results() -> dict[tuple[str, int], str]:
+            out, _ = process.communicate(timeout=60)
+            assert process.returncode == 0, out
+            return dict(zip([(p[0], p[1]) for p in probes], json.loads(out), strict=True))
+
+        return results
 
     def everyone(self, port: int, sources: Sequence[str] = CLIENTS) -> dict[tuple[str, int], str]:
         return self.probe([(source, port) for source in sources])
+
+    def fetch(self, client_address: str) -> bool:
+        """Whether the server itself can fetch a page from the client's port 80 (an outgoing connection)."""
+        host = f"[{client_address}]" if ":" in client_address else client_address
+        code = f"import urllib.request; print(urllib.request.urlopen('http://{host}/probe.txt', timeout=3).status)"
+        fetched = run("ip", "netns", "exec", self.server, sys.executable, "-c", code, check=False)
+        return fetched.stdout.strip() == "200"
 
     def table_state(self) -> str:
         """The table as nft lists it, without the expiry countdown of the test elements."""
@@ -122,6 +140,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     (workdir / "probe.txt").write_text("results\n")
     created: list[str] = []
     servers: list[subprocess.Popen[bytes]] = []
+    log = None
     try:
         for name in (server, client):
             run("ip", "netns", "add", name)
@@ -150,14 +169,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                     run("ip", "-n", name, "address", "add", f"{address}/24", "dev", device)
             run("ip", "-n", name, "link", "set", device, "up")
         log = open(workdir / "http.log", "wb")  # noqa: SIM115 - closed in the finally below
-        for port in (PROTECTED, OPEN):
-            command = ["ip", "netns", "exec", server, sys.executable, "-m", "http.server", str(port)]
+        # ports 80 and 8080 on the server; port 80 on the client too, for the server's own connections
+        for name, port in ((server, PROTECTED), (server, OPEN), (client, PROTECTED)):
+            command = ["ip", "netns", "exec", name, sys.executable, "-m", "http.server", str(port)]
             servers.append(
                 subprocess.Popen([*command, "--bind", "::", "--directory", str(workdir)], stdout=log, stderr=log)
             )
         lab = Lab(server, client, workdir)
         deadline = time.monotonic() + 15
-        while set(lab.probe([(PRODUCTION[0], PROTECTED), (PRODUCTION[1], OPEN)]).values()) != {"ok"}:
+        while set(lab.probe([(PRODUCTION[0], PROTECTED), (PRODUCTION[1], OPEN)]).values()) != {"ok"} or not lab.fetch(
+            UNKNOWN[0]
+        ):
             if time.monotonic() > deadline or any(s.poll() is not None for s in servers):
                 pytest.fail(f"the HTTP servers in {server} did not come up: {(workdir / 'http.log').read_text()}")
             time.sleep(0.2)
@@ -170,6 +192,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if log is not None:
+            log.close()
         for name in created:
             run("ip", "netns", "del", name, check=False)
 
@@ -232,9 +256,9 @@ def test_other_protected_ports_and_loopback(lab: Lab) -> None:
     assert outcome(results, CLIENTS, PROTECTED) == {"ok"}, results
     assert outcome(results, UNKNOWN, OPEN) == {"blocked"}, results
     assert outcome(results, PRODUCTION + TEST, OPEN) == {"ok"}, results
-    local = run("ip", "netns", "exec", lab.server, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                "--max-time", "3", "http://127.0.0.1:8080/probe.txt", check=False)  # fmt: skip
-    assert local.stdout == "200", local
+    fetch = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/probe.txt', timeout=3).status)"
+    local = run("ip", "netns", "exec", lab.server, sys.executable, "-c", fetch, check=False)
+    assert local.stdout.strip() == "200", local
 
 
 def test_a_test_address_is_cut_at_the_window_start_by_the_element_timeout_alone(lab: Lab) -> None:
@@ -260,6 +284,24 @@ def test_a_test_address_is_cut_at_the_window_start_by_the_element_timeout_alone(
     assert outcome(after, CLIENTS, OPEN) == {"ok"}, after
     assert lab.elements("test4") == [] and lab.elements("test6") == []
     assert sorted(lab.elements("prod4") + lab.elements("prod6")) == sorted(PRODUCTION)
+
+
+def test_open_production_connections_survive_a_replacement_of_the_table(lab: Lab) -> None:
+    """The table is replaced in one transaction: no gap, no reset for connections of allowed sources."""
+    now = datetime.now(UTC)
+    lab.apply(render(election(window_starts=now + timedelta(hours=1)), now, policy=DOCS))
+    waiting = lab.start_probe([(PRODUCTION[0], PROTECTED, 2.0), (PRODUCTION[1], PROTECTED, 2.0)])
+    time.sleep(0.8)  # connected, the request not sent yet
+    lab.apply(render(election(window_starts=now - timedelta(minutes=1), version=2), now, policy=DOCS))  # live now
+    assert set(waiting().values()) == {"ok"}
+
+
+def test_the_servers_own_connections_to_remote_port_80_are_untouched(lab: Lab) -> None:
+    """Replies to the host's outgoing connections come from port 80, not to it: even closed they flow."""
+    snapshot = election(window_starts=datetime.now(UTC) - timedelta(days=30))
+    lab.apply(render(snapshot, snapshot.closes_at + timedelta(seconds=1), policy=DOCS))
+    assert lab.fetch(UNKNOWN[0]) and lab.fetch(UNKNOWN[1])
+    assert outcome(lab.everyone(PROTECTED), CLIENTS, PROTECTED) == {"blocked"}
 
 
 def test_the_cli_applies_a_signed_snapshot_and_refuses_a_tampered_one(lab: Lab) -> None:

@@ -284,3 +284,12 @@ def test_confirm_without_a_pending_apply_is_refused(state):
     with pytest.raises(ApplyRefused) as caught:
         confirm(state)
     assert caught.value.code == "no_pending"
+
+
+def test_a_state_directory_others_can_write_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    with pytest.raises(ApplyRefused) as caught:
+        confirm(shared)
+    assert caught.value.code == "state"

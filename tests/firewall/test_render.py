@@ -6,6 +6,7 @@ The expected scripts live in tests/firewall/expected/; after a deliberate change
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from allowlist.phase import LiveWindow, Phase, Schedule, phase_at
 from allowlist.snapshot import Entry, Snapshot
 from firewall.apply import check
 from firewall.errors import RenderError
-from firewall.render import COMMENT_MAX, Element, Ruleset, build, render
+from firewall.render import COMMENT_MAX, Element, Ruleset, _canonical, build, render
 from tests.firewall.netns import namespace, nft_in, require_nft_and_netns, run
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -315,6 +316,8 @@ def test_a_repeated_address_is_refused():
 )
 def test_a_malformed_entry_is_refused(entry):
     assert render_error(snapshot((entry,))).code == "malformed_entry"
+    earlier = Entry("198.51.100.1", entry.kind if entry.kind != "staging" else "test", "X", 1)
+    assert render_error(snapshot((earlier, entry))).code == "malformed_entry"  # not hidden by the comment cache
 
 
 @pytest.mark.parametrize(
@@ -459,3 +462,12 @@ def test_the_first_apply_and_every_later_one_replace_the_table(nft_namespace):
         run(*nft_in(nft_namespace), "-f", "-", input=rendered(case, "nft"))
     tables = run(*nft_in(nft_namespace), "list", "tables").stdout.split("\n")
     assert [t for t in tables if t] == ["table inet csu_results"]
+
+
+def test_the_fast_ipv6_spelling_agrees_with_ipaddress():
+    samples = ["2001:db8::1", "2001:db8:0:1:0:0:0:1", "2001:0:0:1:0:0:0:1", "2a00:1:0:0:1::", "2a00::", "2a00:0:1::1"]
+    samples += [f"2a00:{i:x}:0:{i % 3}:0:0:{i % 5}:{i:x}" for i in range(0, 65536, 997)]
+    samples += ["::1", "::ffff:192.0.2.1", "::192.0.2.1", "64:ff9b::192.0.2.1"]  # the embedded-IPv4 forms
+    for text in samples:
+        address = ipaddress.ip_address(text)
+        assert _canonical(address) == str(address), text
