@@ -121,22 +121,12 @@ def submit_signed_upload(
 ) -> Verdict:
     """Validate the outlet's signed PDF and, when it qualifies, submit the version with it.
 
-    A refusal is recorded in the audit log with its reasons (the file itself is not kept) and raised.
+    A refusal is raised with the verdict; the caller rolls back and records it with
+    :func:`record_refused_upload`, so the trace survives the rollback.
     """
     service.ensure_submittable(version, policy, at=at)
     verdict, original = judge(version, data, received_at=at)
     if not verdict.accepted:
-        record(
-            "application.signed_upload_refused",
-            version.application,
-            actor=user,
-            at=at,
-            after={
-                "version": version.number,
-                "reasons": [r.value for r in verdict.reasons],
-                "sha256": verdict.document_sha256,
-            },
-        )
         raise SignatureRefused(verdict)
     document = store_document(data, PDF_TYPE, at=at)
     service.submit(
