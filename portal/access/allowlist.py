@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from allowlist.snapshot import Entry, Snapshot, sign_document, snapshot_document
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from allowlist.phase import LiveWindow
+from allowlist.snapshot import Entry, Snapshot, sign_document, snapshot_document
 from portal.db import Model
 from portal.elections.models import Election
 from portal.extensions import db
