@@ -10,6 +10,7 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Role, User
 from portal.elections.seed import seed_elections
 from portal.extensions import db
+from portal.registration.models import AddressSettings
 
 DEMO_PASSWORD = "demo-heslo-2028"  # noqa: S105 - published on purpose, development only
 #: Fixed so the printed key can be typed into an authenticator once and reused.
@@ -25,6 +26,8 @@ def seed_demo(at: datetime) -> list[str]:
     seed_elections(at.date())
     if db.session.scalar(select(func.count()).select_from(User)):
         return []
+    # The demo accepts the documentation ranges (192.0.2.0/24, ...), which is what the switch is for.
+    db.session.add(AddressSettings(id=1, allow_documentation=True))
     lines = []
     for email, role in (
         ("admin@volby.example", Role.ADMIN),

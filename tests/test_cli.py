@@ -118,3 +118,10 @@ def test_portal_firewall_passes_through_to_the_firewall_tool(tmp_path, app):
         env={"PATH": "/usr/bin:/bin", "PORTAL_ENV": "testing"},
     )
     assert bad.returncode in (1, 2) and bad.stderr
+
+
+def test_the_demo_accepts_documentation_addresses(run):
+    from portal.registration.service import address_policy
+
+    run("seed", "demo")
+    assert address_policy().allow_documentation is True

@@ -12,6 +12,7 @@ from portal.elections.prague import prague_day_of_deadline
 from portal.extensions import db
 from portal.registration.errors import (
     ConflictsNotAcknowledged,
+    ContentInvalid,
     DeadlinePassed,
     IllegalTransition,
     QuotaExceeded,
@@ -130,6 +131,9 @@ def error_message(error: RegistrationError) -> str:
         )
     if isinstance(error, AttachmentNotBound):
         return _("The attachment is neither the PDF the portal generated for this application nor a signed copy of it.")
+    if isinstance(error, ContentInvalid):
+        problems = "; ".join(field_error_message(code, detail) for code, detail in error.errors.values())
+        return _("The application is not complete or not valid: %(problems)s", problems=problems)
     if isinstance(error, IllegalTransition):
         return _("This is not possible in the application's current state.")
     return _("The application could not be changed.")

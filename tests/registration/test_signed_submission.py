@@ -308,3 +308,25 @@ def test_an_organisation_seal_is_accepted_only_where_the_election_allows_seals(o
     version = latest(application.id)
     assert version.state is VersionState.SUBMITTED
     assert version.submission_record.verdict["signer"]["qc_type"] == "eseal"
+
+
+def test_an_upload_for_an_incomplete_draft_names_what_is_missing(outlet, pki, signed_app):
+    from portal.registration.messages import FIELD_ERRORS
+
+    client, application, base = outlet
+    post_form(
+        client,
+        base,
+        {
+            "contact_email": "",
+            "contact_phone": "274 051 111",
+            "production-0": "192.0.2.10",
+            "accept_terms": "y",
+            "save": "1",
+        },
+    )
+    response = upload(client, base, pki.sign_pdf(download(client, base)))
+    with signed_app.test_request_context():
+        required = str(FIELD_ERRORS["required"])
+    assert required in notices(client, response)
+    assert latest(application.id).state is VersionState.DRAFT
