@@ -83,13 +83,9 @@ def detail(application_id: int) -> str:
 @bp.post("/staff/applications/<int:application_id>/approve")
 @staff_required(*REVIEWERS)
 def approve(application_id: int) -> WerkzeugResponse:
-    application = _load(application_id)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
     return _decide(
-        application,
-        lambda version: service.approve(
+        application_id,
+        lambda version, form: service.approve(
             version, staff=current_user, at=utcnow(), acknowledge_conflicts=bool(form.acknowledge_conflicts.data)
         ),
         _("The application has been approved."),
@@ -99,26 +95,27 @@ def approve(application_id: int) -> WerkzeugResponse:
 @bp.post("/staff/applications/<int:application_id>/reject")
 @staff_required(*REVIEWERS)
 def reject(application_id: int) -> WerkzeugResponse:
-    application = _load(application_id)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
     return _decide(
-        application,
-        lambda version: service.reject(
+        application_id,
+        lambda version, form: service.reject(
             version, staff=current_user, at=utcnow(), internal_reason=form.internal_reason.data or ""
         ),
         _("The application has been rejected."),
     )
 
 
-def _decide(application: Application, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]
+def _decide(application_id: int, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]
+    """Load, check the form, and decide on the latest version, unless it changed since it was shown."""
+    application = _load(application_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
     version = application.latest
     expected = request.form.get("version", type=int)
     if expected is not None and expected != version.number:
         flash(_("The application has changed since you opened it; check the new version."), "error")
         return redirect(url_for("access.detail", application_id=application.id))
-    commit_and_report(lambda: decide(version), done)
+    commit_and_report(lambda: decide(version, form), done)
     return redirect(url_for("access.detail", application_id=application.id))
 
 

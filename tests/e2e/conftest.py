@@ -96,3 +96,15 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def confirmed_outlet(email: str, *, name: str, ico: str, password: str):  # type: ignore[no-untyped-def]
+    """A registered media organisation whose applicant has confirmed the e-mail (flushed, not committed)."""
+    from portal.accounts import service as accounts
+    from portal.db import utcnow
+
+    outlet = accounts.register_outlet(
+        organisation_name=name, ico=ico, address="Praha", website="", email=email, password=password, language="cs"
+    )
+    accounts.confirm_email(outlet, at=utcnow())
+    return outlet

@@ -14,7 +14,7 @@ from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.extensions import db
 from portal.registration.models import AddressSettings
-from tests.e2e.conftest import ARTIFACTS, BROWSER_TEST, LiveServer
+from tests.e2e.conftest import ARTIFACTS, BROWSER_TEST, LiveServer, confirmed_outlet
 from tests.factories import PASSWORD, make_test_election
 from tests.mailbox import Mailbox, body_of
 
@@ -30,16 +30,7 @@ def prepare(live_server: LiveServer) -> str:
     with live_server.app.app_context():
         db.session.add(AddressSettings(id=1, allow_documentation=True))
         election = make_test_election("prez2099")
-        outlet = accounts.register_outlet(
-            organisation_name="Rádio Test s.r.o.",
-            ico="00027383",
-            address="Praha",
-            website="",
-            email=OUTLET,
-            password=PASSWORD,
-            language="cs",
-        )
-        accounts.confirm_email(outlet, at=utcnow())
+        confirmed_outlet(OUTLET, name="Rádio Test s.r.o.", ico="00027383", password=PASSWORD)
         reviewer = accounts.create_staff(
             email=REVIEWER, role=Role.REVIEWER, password=PASSWORD, language="cs", at=utcnow()
         )

@@ -10,12 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.accounts import service as accounts
-from portal.db import utcnow
 from portal.extensions import db
 from portal.registration.messages import SIGNATURE_REASONS
 from portal.registration.models import AddressSettings
-from tests.e2e.conftest import ARTIFACTS, BROWSER_TEST, LiveServer
+from tests.e2e.conftest import ARTIFACTS, BROWSER_TEST, LiveServer, confirmed_outlet
 from tests.factories import PASSWORD, make_test_election
 from tests.mailbox import Mailbox
 from tests.signatures.pki import get_test_pki, unsigned_pdf
@@ -34,16 +32,7 @@ def prepare(live_server: LiveServer) -> None:
     with live_server.app.app_context():
         db.session.add(AddressSettings(id=1, allow_documentation=True))
         make_test_election("prez2099", signature_required=True)
-        outlet = accounts.register_outlet(
-            organisation_name="Deník s.r.o.",
-            ico="47114983",
-            address="Praha",
-            website="",
-            email=OUTLET,
-            password=PASSWORD,
-            language="cs",
-        )
-        accounts.confirm_email(outlet, at=utcnow())
+        confirmed_outlet(OUTLET, name="Deník s.r.o.", ico="47114983", password=PASSWORD)
         db.session.commit()
 
 
