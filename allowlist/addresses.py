@@ -10,6 +10,7 @@ named in an explicit table, checked in a fixed order; ``is_global`` is only the 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,6 +178,57 @@ def _by_top_byte(rules: Sequence[tuple[IPv4Network | IPv6Network, str]]) -> tupl
 
 _IPV4_BUCKETS = _by_top_byte(IPV4_RULES)
 _IPV6_BUCKETS = _by_top_byte(IPV6_RULES)
+
+
+def _stdlib_not_global(version: int) -> tuple[tuple[tuple[_Rule, ...], ...], tuple[tuple[int, int], ...]] | None:
+    """The networks this Python's ``is_global`` refuses, bucketed like the rules, and their exceptions.
+
+    ``is_global`` tests membership in each network object in turn: a tenth of a millisecond per address
+    that passes every rule above, too slow for 10,000 addresses per firewall render. The same networks as
+    integer masks give the same answer. They are read from ``ipaddress``'s private constants, which patch
+    releases change; ``_FAST_IS_GLOBAL`` is used only if it agrees with ``is_global`` on both sides of
+    every boundary (checked at import), else ``is_global`` itself is asked.
+    """
+    constants = getattr(ipaddress, "_IPv4Constants" if version == 4 else "_IPv6Constants", None)
+    private = getattr(constants, "_private_networks", None)
+    if not private:
+        return None
+    refused = list(private)
+    if version == 4:
+        refused.append(IPv4Network("100.64.0.0/10"))  # is_global: shared address space is not global either
+    exceptions = getattr(constants, "_private_networks_exceptions", ())
+    buckets = _by_top_byte([(network, "not_global") for network in refused])
+    return buckets, tuple((int(n.network_address), int(n.netmask)) for n in exceptions)
+
+
+def _fast_is_global(value: int, version: int) -> bool:
+    tables = _STDLIB_NOT_GLOBAL[version]
+    assert tables is not None
+    buckets, exceptions = tables
+    bucket = buckets[value >> (24 if version == 4 else 120)]
+    if not any(value & mask == network for network, mask, _code in bucket):
+        return True
+    return any(value & mask == network for network, mask in exceptions)
+
+
+def _agrees_with_stdlib() -> bool:
+    """The fast test and ``is_global`` agree at, just inside and just outside every network's ends."""
+    for version, address_type in ((4, IPv4Address), (6, IPv6Address)):
+        tables = _STDLIB_NOT_GLOBAL[version]
+        if tables is None:
+            return False
+        top = 2 ** (32 if version == 4 else 128) - 1
+        ends = {n for bucket in tables[0] for n, _m, _c in bucket} | {n for n, _m in tables[1]}
+        ends |= {n | (~m & top) for bucket in tables[0] for n, m, _c in bucket} | {n | (~m & top) for n, m in tables[1]}
+        for end in ends:
+            for value in (end - 1, end, end + 1):
+                if 0 <= value <= top and _fast_is_global(value, version) != address_type(value).is_global:
+                    return False
+    return True
+
+
+_STDLIB_NOT_GLOBAL = {4: _stdlib_not_global(4), 6: _stdlib_not_global(6)}
+_FAST_IS_GLOBAL = _agrees_with_stdlib()
 _MAPPED_NET, _MAPPED_MASK = int(IPv6Address("::ffff:0:0")), int(IPv6Network("::/96").netmask)
 
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -268,7 +320,8 @@ def _special_code(address: Address, policy: AddressPolicy) -> str | None:
             if code == "documentation" and policy.allow_documentation:
                 return None
             return code
-    return None if address.is_global else "not_global"
+    is_global = _fast_is_global(value, address.version) if _FAST_IS_GLOBAL else address.is_global
+    return None if is_global else "not_global"
 
 
 def _junk_or_not_an_address(stripped: str) -> str:

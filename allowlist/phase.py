@@ -63,3 +63,20 @@ def admits_test_addresses(phase: Phase) -> bool:
 
 def admits_production_addresses(phase: Phase) -> bool:
     return phase is not Phase.CLOSED
+
+
+def boundaries(schedule: Schedule) -> tuple[datetime, ...]:
+    """Every instant at which the phase may change, in time order; the close is the last."""
+    instants = {schedule.closes_at}
+    for window in schedule.live_windows:
+        instants.update((window.starts_at, window.ends_at))
+    if schedule.registration_until is not None:
+        instants.add(schedule.registration_until)
+    return tuple(sorted(instant for instant in instants if instant <= schedule.closes_at))
+
+
+def next_boundary(schedule: Schedule, at: datetime) -> datetime | None:
+    """The first boundary after ``at`` (one exactly at ``at`` has begun already); None once closed."""
+    if at.tzinfo is None:
+        raise ValueError("next_boundary needs an aware datetime")
+    return next((instant for instant in boundaries(schedule) if instant > at), None)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from allowlist.addresses import DEFAULT_POLICY, AddressPolicy, AddressRefused, parse_host_address
 from allowlist.phase import LiveWindow, Phase, Schedule, phase_at
@@ -140,6 +141,17 @@ def sign_document(document: Mapping[str, Any], private_key: Ed25519PrivateKey) -
 
 
 # --- reading ------------------------------------------------------------------------------------------
+
+
+def load_public_key(data: bytes) -> Ed25519PublicKey:
+    """The portal's public key from PEM; ValueError says what it is instead ("not a PEM public key")."""
+    try:
+        key = load_pem_public_key(data)
+    except ValueError as error:
+        raise ValueError("not a PEM public key") from error
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
 
 
 def load_snapshot(

@@ -450,6 +450,12 @@ def confirm(state_dir: Path | str) -> dict[str, Any]:
     return pending
 
 
+def in_force(state_dir: Path | str) -> Record | None:
+    """The record of the ruleset in force (the last one applied and not rolled back), if any."""
+    records = _load_history(Path(state_dir))
+    return records[-1] if records else None
+
+
 def pending_confirmation(state_dir: Path | str) -> dict[str, Any] | None:
     return _read_pending(Path(state_dir))
 

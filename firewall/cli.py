@@ -1,4 +1,4 @@
-"""``firewall render|check|apply|rollback|confirm``: the allowlist snapshot on a host's nftables.
+"""``firewall render|check|apply|rollback|confirm|agent``: the allowlist snapshot on a host's nftables.
 
 Exit codes: 0 success, 1 a refused input or a failed check (the reason on stderr), 2 usage.
 ``portal firewall ...`` calls ``main`` with the same arguments.
@@ -7,17 +7,19 @@ Exit codes: 0 success, 1 a refused input or a failed check (the reason on stderr
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from allowlist.addresses import AddressPolicy
-from allowlist.snapshot import Snapshot, SnapshotError, format_time, load_snapshot
+from allowlist.snapshot import Snapshot, SnapshotError, format_time, load_public_key, load_snapshot
+from firewall import agent as agents
 from firewall import apply as applying
 from firewall.errors import FirewallError, NftError
 from firewall.render import DEFAULT_FAMILY, DEFAULT_PORTS, DEFAULT_TABLE, FAMILIES, FORMATS, build, render
@@ -171,7 +173,63 @@ def _parser() -> argparse.ArgumentParser:
     confirm_command = commands.add_parser("confirm", help="keep the apply that awaits confirmation")
     state_option(confirm_command)
     confirm_command.set_defaults(handler=_confirm)
+
+    _agent_parser(commands, state_option)
     return parser
+
+
+def _agent_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    state_option: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    command = commands.add_parser(
+        "agent",
+        help="pull the signed snapshot from the portal and keep it applied (a daemon, or --once)",
+        description="Poll the portal for the election's signed allowlist snapshot, apply it when it changes and "
+        "at every phase boundary (also while the portal is away), and report each step back to the portal.",
+        epilog=f"The API token comes from --token-file FILE, --token T or the environment variable "
+        f"{agents.TOKEN_ENV}. Prefer --token-file (what the systemd unit uses) or the variable: a token on the "
+        "command line shows in ps. Exit codes: 0 stopped by SIGTERM/SIGINT (--once: the host is in order), "
+        "1 bad configuration (--once: the fetch failed or the snapshot was refused), 2 usage.",
+    )
+    command.add_argument("--portal", required=True, metavar="URL", help="the portal's base URL (http or https)")
+    command.add_argument("--election", required=True, metavar="CODE", help="the election code (prez2028)")
+    command.add_argument("--public-key", required=True, metavar="FILE", help="the portal's Ed25519 public key (PEM)")
+    token = command.add_mutually_exclusive_group()
+    token.add_argument("--token-file", metavar="FILE", help="a file holding the portal API token (preferred)")
+    token.add_argument("--token", help="the portal API token; visible to every user in ps: use --token-file")
+    state_option(command)
+    command.add_argument(
+        "--interval",
+        type=_seconds,
+        default=agents.DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help="seconds between polls (10)",
+    )
+    command.add_argument(
+        "--max-backoff",
+        type=_seconds,
+        default=agents.DEFAULT_MAX_BACKOFF,
+        metavar="SECONDS",
+        help="longest wait between failed polls, in seconds (300)",
+    )
+    command.add_argument("--ports", type=_ports, default=DEFAULT_PORTS, help="protected TCP ports (80,443)")
+    command.add_argument("--table", default=DEFAULT_TABLE, help=f"the nft table ({DEFAULT_TABLE})")
+    command.add_argument("--family", default=DEFAULT_FAMILY, choices=sorted(FAMILIES), help="table family (inet)")
+    command.add_argument(
+        "--max-drop-share",
+        type=_share,
+        default=applying.DEFAULT_MAX_DROP_SHARE,
+        help="refuse a snapshot with this share fewer entries than the one in force (0.5)",
+    )
+    command.add_argument(
+        "--allow-documentation-ranges",
+        action="store_true",
+        help="accept 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32 (tests and demos only)",
+    )
+    command.add_argument("--host-name", metavar="NAME", help="this host's name in the reports (the hostname)")
+    command.add_argument("--once", action="store_true", help="poll once, apply if needed, exit (for cron and tests)")
+    command.set_defaults(handler=_agent)
 
 
 # --- commands -------------------------------------------------------------------------------------------
@@ -192,12 +250,9 @@ def _public_key(path: str | None) -> Ed25519PublicKey | None:
     if path is None:
         return None
     try:
-        key = load_pem_public_key(_read(path))
+        return load_public_key(_read(path))
     except ValueError as error:
-        raise Refused(f"{path} is not a PEM public key") from error
-    if not isinstance(key, Ed25519PublicKey):
-        raise Refused(f"{path} is not an Ed25519 public key")
-    return key
+        raise Refused(f"{path} is {error}") from error
 
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
@@ -286,6 +341,41 @@ def _confirm(args: argparse.Namespace) -> int:
     pending = applying.confirm(args.state_dir)
     print(f"confirmed version {pending.get('version')}: no rollback")
     return 0
+
+
+def _token(args: argparse.Namespace) -> str:
+    if args.token_file is not None:
+        return _read(args.token_file).decode("utf-8", "replace").strip()
+    token = args.token if args.token is not None else os.environ.get(agents.TOKEN_ENV)
+    if token is None:
+        raise SystemExit(_usage(f"agent: give --token-file FILE (or {agents.TOKEN_ENV}, or --token)"))
+    return token.strip()
+
+
+def _agent(args: argparse.Namespace) -> int:
+    if args.max_backoff < args.interval:
+        raise SystemExit(_usage("agent: --max-backoff is at least --interval"))
+    token = _token(args)
+    public_key = _public_key(args.public_key)
+    assert public_key is not None  # --public-key is required
+    config = agents.AgentConfig(
+        portal=args.portal,
+        election=args.election,
+        public_key=public_key,
+        token=token,
+        host=args.host_name or socket.gethostname(),
+        state_dir=args.state_dir,
+        interval=args.interval,
+        max_backoff=args.max_backoff,
+        ports=args.ports,
+        table=args.table,
+        family=args.family,
+        max_drop_share=args.max_drop_share,
+        policy=_policy(args),
+    )
+    with agents.agent_lock(config.state_dir):
+        agent = agents.Agent(config, nft=applying.NFT)  # looked up now: tests point it into a namespace
+        return agent.once() if args.once else agent.run()
 
 
 def _usage(message: str) -> int:

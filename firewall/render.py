@@ -50,7 +50,7 @@ import socket
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address, IPv6Address
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
@@ -77,6 +77,13 @@ SET_NAMES: dict[tuple[str, int], str] = {
     ("production", 6): "prod6",
     ("test", 6): "test6",
 }
+#: The longest element timeout written, in seconds. nft 1.0.6 refuses 10^8 s and more, and some kernels
+#: keep element timeouts in 32-bit milliseconds (49.7 days). A test cut further away than this is written as
+#: this timeout: the test elements would then expire early, never late (they fail closed), and
+#: ``firewall agent`` renews them daily (``RENEW_CAPPED_TIMEOUTS_AFTER``) long before they do.
+MAX_ELEMENT_TIMEOUT = 20 * 86400
+#: How old a ruleset with capped test timeouts may get before the agent writes it again.
+RENEW_CAPPED_TIMEOUTS_AFTER = timedelta(days=1)
 #: Longest element comment, in characters (nft allows more; a name is enough to recognise an outlet).
 COMMENT_MAX = 48
 
@@ -132,7 +139,7 @@ class Ruleset:
         """Whole seconds the test elements still have at ``at``; None when they are due (or there are none)."""
         if self.test_cut_at is None:
             return None
-        seconds = math.floor((self.test_cut_at - at).total_seconds())
+        seconds = min(math.floor((self.test_cut_at - at).total_seconds()), MAX_ELEMENT_TIMEOUT)
         return seconds if seconds >= 1 else None
 
     def expected_sets(self, at: datetime) -> dict[str, frozenset[str]]:
@@ -304,8 +311,7 @@ def build(
         keep = ("production",)
     else:
         keep = KINDS
-        upcoming = [w.starts_at for w in snapshot.live_windows if w.starts_at > at]
-        test_cut_at = min([*upcoming, snapshot.closes_at]).astimezone(UTC)
+        test_cut_at = test_cut(snapshot, at)
 
     sets = tuple(
         AddressSet(
@@ -331,6 +337,17 @@ def build(
         sets=sets,
         test_cut_at=test_cut_at,
     )
+
+
+def test_cut(snapshot: Snapshot, at: datetime) -> datetime:
+    """When test addresses lose access after ``at``: the next live window's start, or the close."""
+    upcoming = [w.starts_at for w in snapshot.live_windows if w.starts_at > at]
+    return min([*upcoming, snapshot.closes_at]).astimezone(UTC)
+
+
+def timeouts_capped(snapshot: Snapshot, written_at: datetime) -> bool:
+    """Whether a ruleset written at ``written_at`` carries test timeouts shorter than the way to the cut."""
+    return (test_cut(snapshot, written_at) - written_at).total_seconds() > MAX_ELEMENT_TIMEOUT
 
 
 def _canonical(address: IPv4Address | IPv6Address) -> str:

@@ -58,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal import views
+    from portal.access.host_views import bp as hosts_bp
     from portal.access.views import bp as access_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.audit.views import bp as audit_bp
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(access_bp)
+    app.register_blueprint(hosts_bp)
 
     from portal import api
 

@@ -375,7 +375,7 @@ def verify_signature(
 )
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def firewall_command(arguments: tuple[str, ...]) -> None:
-    """render|check|apply|rollback|confirm: the firewall tool (firewall/), which never reads the database."""
+    """render|check|apply|rollback|confirm|agent: the firewall tool (firewall/); it never reads the database."""
     from firewall.cli import main as firewall_main
 
     raise SystemExit(firewall_main(list(arguments)))

@@ -22,6 +22,14 @@ LABELS: dict[str, dict[str, object]] = {
         "live": _l("Result processing (live)"),
         "closed": _l("Closed"),
     },
+    "firewall_status": {
+        "applied": _l("Applied"),
+        "unchanged": _l("In order"),
+        "refused": _l("Refused a snapshot"),
+        "failed": _l("Failed"),
+        "unreachable": _l("Could not reach the portal"),
+    },
+    "address_kind": {"production": _l("Production"), "test": _l("Test")},
     "election_status": {"tentative": _l("Tentative"), "announced": _l("Announced"), "cancelled": _l("Cancelled")},
 }
 

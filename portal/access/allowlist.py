@@ -15,11 +15,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from allowlist.phase import LiveWindow
+from allowlist.phase import LiveWindow, Schedule
 from allowlist.snapshot import Entry, Snapshot, sign_document, snapshot_document
 from portal.db import Model
 from portal.elections.models import Election
@@ -39,6 +39,14 @@ class AllowlistVersion(Model):
     #: SHA-256 of the content (entries, windows, close) that this version published.
     content_sha256: Mapped[str] = mapped_column(String(64))
     generated_at: Mapped[datetime]
+    #: The entries this version published (JSON), so staff can see what a host's next apply changes.
+    #: None for versions published before the column existed.
+    entries_json: Mapped[str | None] = mapped_column(Text)
+
+    def published_entries(self) -> list[Entry] | None:
+        if self.entries_json is None:
+            return None
+        return [Entry(*item) for item in json.loads(self.entries_json)]
 
 
 @dataclass(frozen=True)
@@ -83,17 +91,39 @@ def _content_digest(election: Election, entries: list[Entry]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _entries_json(entries: list[Entry]) -> str:
+    return json.dumps([[e.address, e.kind, e.organisation, e.organisation_id] for e in entries], ensure_ascii=False)
+
+
+def version_of(election: Election, version: int) -> AllowlistVersion | None:
+    return db.session.scalar(
+        select(AllowlistVersion).where(AllowlistVersion.election_id == election.id, AllowlistVersion.version == version)
+    )
+
+
+def latest_version(election: Election) -> AllowlistVersion | None:
+    return db.session.scalar(
+        select(AllowlistVersion)
+        .where(AllowlistVersion.election_id == election.id)
+        .order_by(AllowlistVersion.version.desc())
+        .limit(1)
+    )
+
+
+def schedule_of(election: Election, *, at: datetime) -> Schedule:
+    """The windows and close the snapshot publishes (an election without rounds closes at ``at``)."""
+    return Schedule(
+        live_windows=tuple(LiveWindow(r.number, r.processing_starts_at, r.live_ends_at) for r in election.rounds),
+        closes_at=election.access_closes_at or at,
+    )
+
+
 def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Published:
     """The current signed snapshot: the latest version if its content is unchanged, else a new one."""
     entries = entries_in_force(election)
     digest = _content_digest(election, entries)
     for _attempt in range(3):
-        latest = db.session.scalar(
-            select(AllowlistVersion)
-            .where(AllowlistVersion.election_id == election.id)
-            .order_by(AllowlistVersion.version.desc())
-            .limit(1)
-        )
+        latest = latest_version(election)
         if latest is not None and latest.content_sha256 == digest:
             break
         candidate = AllowlistVersion(
@@ -101,6 +131,7 @@ def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Publ
             version=(latest.version + 1) if latest else 1,
             content_sha256=digest,
             generated_at=at,
+            entries_json=_entries_json(entries),
         )
         try:
             with db.session.begin_nested():
@@ -111,12 +142,13 @@ def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Publ
         break
     else:  # pragma: no cover - three collisions in a row
         raise RuntimeError("could not publish an allowlist version")
+    schedule = schedule_of(election, at=at)
     snapshot = Snapshot(
         election=election.code,
         version=latest.version,
         generated_at=latest.generated_at,
-        live_windows=tuple(LiveWindow(r.number, r.processing_starts_at, r.live_ends_at) for r in election.rounds),
-        closes_at=election.access_closes_at or at,
+        live_windows=tuple(schedule.live_windows),
+        closes_at=schedule.closes_at,
         entries=tuple(entries),
     )
     return Published(latest.version, sign_document(snapshot_document(snapshot), key))

@@ -59,6 +59,10 @@ FIELD_MESSAGES: dict[str, Any] = {
     "unknown_election": _l("No election has this code."),
     "invalid_choice": _l("Not one of the allowed values."),
     "not_a_positive_integer": _l("Must be a whole number of at least 1."),
+    "not_a_count": _l("Must be a whole number of at least 0."),
+    "invalid_host": _l("Must be a host name (letters, digits, hyphens and dots)."),
+    "not_an_instant": _l("Must be an ISO 8601 instant with a time zone."),
+    "invalid_counts": _l("Must be an object of set names and element counts."),
 }
 
 

@@ -111,6 +111,30 @@ RESPONSE_NAMES = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "FirewallReport": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["host", "status"],
+        "properties": {
+            "host": {"type": "string", "maxLength": 253, "description": "The agent's host name."},
+            "status": {"type": "string", "enum": ["applied", "unchanged", "refused", "failed", "unreachable"]},
+            "version": {"type": ["integer", "null"], "minimum": 1, "description": "The version in force."},
+            "phase": {"type": ["string", "null"], "enum": ["registration", "testing", "live", "closed", None]},
+            "applied_at": {"type": ["string", "null"], "format": "date-time"},
+            "entries": {"type": ["integer", "null"], "minimum": 0},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+            "detail": {"type": "string", "maxLength": 500, "description": "Reason code and message, if any."},
+        },
+    },
+    "FirewallReportAccepted": {
+        "type": "object",
+        "required": ["host", "version", "status"],
+        "properties": {
+            "host": {"type": "string"},
+            "version": {"type": ["integer", "null"]},
+            "status": {"type": "string"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -458,6 +482,21 @@ PATHS: dict[str, Any] = {
                 "200": _ok("The signed snapshot.", {"type": "object"}),
                 "304": {"description": "Unchanged since the ETag sent."},
                 **_common_errors("401", "403", "404", "429"),
+            },
+        }
+    },
+    "/elections/{code}/allowlist/reports": {
+        "post": {
+            "operationId": "reportFirewallHost",
+            "summary": "A firewall agent reports the allowlist version its host enforces",
+            "description": "For ops and admin staff (the agents' tokens). Sent after every apply, refusal or "
+            "error, and as a heartbeat; staff see each host's latest report in the portal.",
+            "security": WRITE_SECURITY,
+            "parameters": [_ref("ElectionCode", "parameters")],
+            "requestBody": _body("FirewallReport"),
+            "responses": {
+                "201": _ok("The report is stored.", _ref("FirewallReportAccepted")),
+                **_common_errors("400", "401", "403", "404", "413", "422", "429"),
             },
         }
     },

@@ -10,12 +10,12 @@ from flask import Blueprint, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from portal.access import allowlist
+from portal.access import allowlist, hosts
 from portal.accounts.models import Role
 from portal.api import auth, openapi
 from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, forbidden, from_registration, json_response
 from portal.api.errors import not_found as not_found_error
-from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, parse
+from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, parse, read_object
 from portal.api.queries import application_page
 from portal.api.representations import application_json, election_json
 from portal.db import utcnow
@@ -148,6 +148,23 @@ def election_allowlist(code: str) -> ResponseReturnValue:
     response.set_etag(published.etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.post("/elections/<code>/allowlist/reports")
+@auth.requires_staff(Role.OPS, Role.ADMIN)
+def allowlist_report(code: str) -> ResponseReturnValue:
+    """A firewall agent reports what its host enforces (after an apply, a refusal, an error, or a heartbeat)."""
+    found = election_by_code(code)
+    if found is None:
+        raise not_found_error()
+    try:
+        report = hosts.parse_report(read_object())
+    except hosts.ReportInvalid as invalid:
+        fields = {name: field_problem(problem) for name, problem in invalid.problems.items()}
+        raise ApiError(422, "validation_failed", _l("Some fields are not valid."), fields) from invalid
+    host = hosts.store_report(found, report, user=auth.signed_in(), at=utcnow())
+    db.session.commit()
+    return json_response({"host": host.host, "version": host.version, "status": host.status.value}, 201)
 
 
 @bp.get("/allowlist/public-key")

@@ -21,7 +21,16 @@ from allowlist.phase import LiveWindow, Phase, Schedule, phase_at
 from allowlist.snapshot import Entry, Snapshot
 from firewall.apply import check
 from firewall.errors import RenderError
-from firewall.render import COMMENT_MAX, Element, Ruleset, _canonical, build, render
+from firewall.render import (
+    COMMENT_MAX,
+    MAX_ELEMENT_TIMEOUT,
+    Element,
+    Ruleset,
+    _canonical,
+    build,
+    render,
+    timeouts_capped,
+)
 from tests.firewall.netns import namespace, nft_in, require_nft_and_netns, run
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -471,3 +480,23 @@ def test_the_fast_ipv6_spelling_agrees_with_ipaddress():
     for text in samples:
         address = ipaddress.ip_address(text)
         assert _canonical(address) == str(address), text
+
+
+def test_a_cut_further_than_the_longest_timeout_is_written_as_the_longest_timeout():
+    """Test elements then expire early (never late); the agent renews them daily. nft refuses longer ones."""
+    at = ROUND_1.starts_at - timedelta(days=400)
+    ruleset = build(snapshot(), at, policy=DOCS)
+    assert ruleset.test_timeout(at) == MAX_ELEMENT_TIMEOUT
+    assert all(f" timeout {MAX_ELEMENT_TIMEOUT}s " in line for line in element_lines(ruleset.script(at), "test4"))
+    assert timeouts_capped(snapshot(), at)
+    near = ROUND_1.starts_at - timedelta(days=3)
+    assert not timeouts_capped(snapshot(), near)
+    assert build(snapshot(), near, policy=DOCS).test_timeout(near) == 3 * 86400
+
+
+@pytest.mark.netns
+def test_nft_takes_the_longest_timeout(nft_namespace):
+    at = ROUND_1.starts_at - timedelta(days=4000)
+    run(*nft_in(nft_namespace), "-f", "-", input=render(snapshot(), at, policy=DOCS))
+    listing = run(*nft_in(nft_namespace), "list", "set", "inet", "csu_results", "test4").stdout
+    assert "timeout 20d " in listing
