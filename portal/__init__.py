@@ -63,6 +63,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.audit.views import bp as audit_bp
     from portal.elections.views import bp as elections_bp
+    from portal.filming.staff_views import bp as filming_staff_bp
+    from portal.filming.views import bp as filming_bp
+    from portal.meetings.views import bp as meetings_bp
     from portal.registration.views import bp as registration_bp
 
     app.register_blueprint(views.bp)
@@ -72,6 +75,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration_bp)
     app.register_blueprint(access_bp)
     app.register_blueprint(hosts_bp)
+    app.register_blueprint(filming_bp)
+    app.register_blueprint(filming_staff_bp)
+    app.register_blueprint(meetings_bp)
 
     from portal import api
 

@@ -70,8 +70,13 @@ def seed_demo_command() -> None:
     if current_app.config["PORTAL_ENV"] == "production":
         click.echo("refused: demo data is not for production", err=True)
         raise SystemExit(1)
+    from portal.filming.demo import seed_demo_points
+
     accounts_created = seed_demo(utcnow())
+    points_created = seed_demo_points(utcnow())
     db.session.commit()
+    if points_created:
+        click.echo(f"demo collection points: {points_created}")
     if accounts_created:
         click.echo("demo accounts (development only):")
         for line in accounts_created:
@@ -100,6 +105,34 @@ def demo_totp(email: str) -> None:
         click.echo(f"refused: {email} has no second factor", err=True)
         raise SystemExit(1)
     click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+@main.group("filming")
+def filming_group() -> None:
+    """Filming permits: the collection points."""
+
+
+@filming_group.command("import-points")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_points_command(source: Path) -> None:
+    """Create or update collection points from a CSV file (code, name, address, region, district,
+    capacity[, active]); all or nothing: exit 1 with every problem when any row is wrong."""
+    from portal.filming.errors import PointsCsvInvalid
+    from portal.filming.points_csv import import_points, parse_points_csv
+
+    try:
+        points = parse_points_csv(source.read_bytes())
+    except PointsCsvInvalid as invalid:
+        for problem in invalid.problems:
+            where = f"line {problem.line}" + (f", column {problem.field}" if problem.field else "")
+            details = " ".join(f"{key}={value}" for key, value in problem.detail.items())
+            click.echo(f"{source}: {where}: {problem.code} {details}".rstrip(), err=True)
+        click.echo("refused: nothing was imported", err=True)
+        raise SystemExit(1) from invalid
+    report = import_points(points, staff=None, at=utcnow(), actor_label="cli")
+    db.session.commit()
+    click.echo(f"collection points: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
 
 
 @main.group()
@@ -236,11 +269,13 @@ def send_notices(at_text: str | None, reminder_days: int, test_cut_hours: int) -
     "--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo-pki"), show_default=True
 )
 def demo_pki(folder: Path) -> None:
-    """Create the demo qualified CA and signer (once) and print the settings that trust it."""
+    """Create the demo qualified CA, signer and office seal (once); print the settings that use them."""
+    from portal.filming.demo import ensure_office_certificate
     from portal.signatures.demo import ensure_demo_pki
 
     pki = ensure_demo_pki(folder)
-    for name, value in pki.environment().items():
+    settings = {**pki.environment(), **ensure_office_certificate(folder)}
+    for name, value in settings.items():
         click.echo(f"{name}={value}")
 
 
@@ -379,3 +414,4 @@ def firewall_command(arguments: tuple[str, ...]) -> None:
     from firewall.cli import main as firewall_main
 
     raise SystemExit(firewall_main(list(arguments)))
+

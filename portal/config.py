@@ -42,6 +42,8 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABOX_ROOTS": ("PORTAL_DATABOX_ROOTS", lambda v: tuple(p for p in v.split(":") if p)),
     "SIGNATURE_FETCHING": ("PORTAL_SIGNATURE_FETCHING", lambda v: v.lower() in {"1", "true", "yes"}),
     "SIGNATURE_SOFT_REVOCATION": ("PORTAL_SIGNATURE_SOFT_REVOCATION", lambda v: v.lower() in {"1", "true", "yes"}),
+    "OFFICE_SIGNING_KEY": ("PORTAL_OFFICE_SIGNING_KEY", str),
+    "OFFICE_SIGNING_CERT": ("PORTAL_OFFICE_SIGNING_CERT", str),
     "OUTBOX_MAX_ATTEMPTS": ("PORTAL_OUTBOX_MAX_ATTEMPTS", int),
     "OUTBOX_LEASE_SECONDS": ("PORTAL_OUTBOX_LEASE_SECONDS", int),
     "OUTBOX_DELIVER_AFTER_COMMIT": (
@@ -104,6 +106,10 @@ def default_settings() -> dict[str, Any]:
         #: Accept a signature whose revocation status cannot be established (never a revoked one).
         "PORTAL_SIGNATURE_SOFT_REVOCATION": False,
         "PORTAL_SIGNED_PDF_MAX_BYTES": 10 * 1024 * 1024,
+        #: The office's key and certificate (PEM; the issuing CAs may follow the certificate) that sign
+        #: filming permits. Without them no permit can be issued; the rest of the portal works.
+        "PORTAL_OFFICE_SIGNING_KEY": "",
+        "PORTAL_OFFICE_SIGNING_CERT": "",
         #: argon2 parameters: "rfc9106-low-memory", or "cheapest" for the test suite only.
         "PORTAL_PASSWORD_PROFILE": "rfc9106-low-memory",
         #: Confirmation and password-reset links stay valid this long.
@@ -141,6 +147,8 @@ def load_settings(
     if settings["PORTAL_ENV"] == "production":
         check_production(settings)
         settings["SESSION_COOKIE_SECURE"] = True
+    if bool(settings["PORTAL_OFFICE_SIGNING_KEY"]) != bool(settings["PORTAL_OFFICE_SIGNING_CERT"]):
+        raise ConfigurationError("PORTAL_OFFICE_SIGNING_KEY and PORTAL_OFFICE_SIGNING_CERT: set both or neither.")
     if int(settings["PORTAL_OUTBOX_MAX_ATTEMPTS"]) < 1:
         raise ConfigurationError("PORTAL_OUTBOX_MAX_ATTEMPTS must be at least 1.")
     if int(settings["PORTAL_OUTBOX_LEASE_SECONDS"]) < 60:

@@ -31,6 +31,20 @@ LABELS: dict[str, dict[str, object]] = {
     },
     "address_kind": {"production": _l("Production"), "test": _l("Test")},
     "election_status": {"tentative": _l("Tentative"), "announced": _l("Announced"), "cancelled": _l("Cancelled")},
+    "permit_request_state": {"draft": _l("Draft"), "submitted": _l("Submitted")},
+    "permit_person_state": {
+        "requested": _l("Waiting for the decision"),
+        "approved": _l("Permit issued"),
+        "rejected": _l("Not approved"),
+        "revoked": _l("Permit revoked"),
+    },
+    "recording_kind": {"video": _l("Video"), "audio": _l("Audio"), "photo": _l("Photo")},
+    "permit_check": {
+        "valid": _l("Valid"),
+        "revoked": _l("Revoked"),
+        "expired": _l("No longer valid: the time has passed"),
+    },
+    "meeting_state": {"scheduled": _l("Scheduled"), "cancelled": _l("Cancelled")},
 }
 
 

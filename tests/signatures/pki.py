@@ -82,6 +82,21 @@ _TSL_STATUS = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/"
 _SVC_INFO_EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
 
 
+def _key_usage(*, signing: bool = False, commitment: bool = False, certificates: bool = False) -> x509.KeyUsage:
+    """Key usage of a signer (``signing``, with non-repudiation as ``commitment``) or a CA (``certificates``)."""
+    return x509.KeyUsage(
+        digital_signature=signing,
+        content_commitment=commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=certificates,
+        crl_sign=certificates,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 @dataclass(frozen=True)
 class Party:
     """A key and its certificate."""
@@ -271,32 +286,12 @@ class TestPKI:
         if is_ca:
             builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             builder = builder.add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                _key_usage(certificates=True),
                 critical=True,
             )
         else:
             builder = builder.add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                _key_usage(signing=True, commitment=True),
                 critical=True,
             )
         signing_key = issuer.key if issuer else key
@@ -343,32 +338,12 @@ class TestPKI:
         )
         if timestamping:
             builder = builder.add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                _key_usage(signing=True),
                 critical=True,
             ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         else:
             builder = builder.add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                _key_usage(signing=True, commitment=True),
                 critical=True,
             )
         if qc is not None:

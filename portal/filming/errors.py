@@ -1,0 +1,108 @@
+"""What can go wrong with collection points, permit requests and permits: stable codes with their data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from portal.signatures.verdict import Verdict
+
+
+class FilmingError(Exception):
+    code: str = "filming_error"
+
+
+@dataclass
+class DeadlinePassed(FilmingError):
+    #: The exclusive end of the deadline (the instant the next Prague day begins).
+    closes_at: datetime
+    code: str = "deadline_passed"
+
+
+@dataclass
+class IllegalTransition(FilmingError):
+    action: str
+    state: str
+    code: str = "illegal_transition"
+
+
+@dataclass
+class ContentInvalid(FilmingError):
+    """Field -> (code, detail). Person fields are named as the form names them: ``persons-2-phone``."""
+
+    errors: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
+    code: str = "content_invalid"
+
+
+@dataclass
+class SignatureRequired(FilmingError):
+    code: str = "signature_required"
+
+
+@dataclass
+class SignatureRefused(FilmingError):
+    """The upload's signature does not meet R6; the verdict says why."""
+
+    verdict: Verdict
+    code: str = "signature_refused"
+
+
+@dataclass
+class CapacityExceeded(FilmingError):
+    """Approving would put more persons at the point at one time than it takes."""
+
+    point: str  #: the point's name
+    capacity: int
+    peak: int  #: persons there at the busiest moment, the new one included
+    others: list[str]  #: "name (from-to)" of the approved persons overlapping the window
+    code: str = "capacity_exceeded"
+
+
+@dataclass
+class WindowInvalid(FilmingError):
+    #: "order" (ends before it starts), "outside_round" (not within the round), "too_long"
+    reason: str
+    code: str = "window_invalid"
+
+
+@dataclass
+class PointUnavailable(FilmingError):
+    point: str
+    code: str = "point_unavailable"
+
+
+@dataclass
+class DeadlineInvalid(FilmingError):
+    code: str = "deadline_invalid"
+
+
+@dataclass
+class OfficeSignerMissing(FilmingError):
+    """No office signing key and certificate are configured (PORTAL_OFFICE_SIGNING_KEY/CERT)."""
+
+    detail: str = ""
+    code: str = "office_signer_missing"
+
+
+@dataclass
+class PointInvalid(FilmingError):
+    """Field -> (code, detail) for one collection point."""
+
+    errors: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
+    code: str = "point_invalid"
+
+
+@dataclass(frozen=True)
+class CsvProblem:
+    line: int  #: 1 is the header
+    field: str  #: the column, or "" for the file or the row as a whole
+    code: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class PointsCsvInvalid(FilmingError):
+    """The file was refused as a whole: nothing was imported."""
+
+    problems: list[CsvProblem] = field(default_factory=list)
+    code: str = "points_csv_invalid"
