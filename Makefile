@@ -8,7 +8,7 @@ CATALOGUES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 export PORTAL_DEV_DATABASE ?= sqlite:///$(CURDIR)/var/portal.sqlite
 
-.PHONY: run test lint pytest translations extract-messages update-catalogues clean
+.PHONY: run test lint pytest translations extract-messages update-catalogues clean bench-feed bench-firewall
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,26 +23,38 @@ portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES
 
 translations: $(COMPILED)
 
-## make run: the portal on http://127.0.0.1:5000 with demo data (SQLite under var/, mail printed to the console)
+## make run: the portal on http://127.0.0.1:5000 with demo data (SQLite under var/, mail printed to the console),
+## the election-night simulator on :8081 and the feed proxy on :8080 in front of it
 run: $(STAMP) translations
 	@mkdir -p var
 	PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-console} \
 	  $(BIN)/portal db upgrade
 	@PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} $(BIN)/portal seed demo
+	@PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} $(BIN)/portal demo feed-snapshot --folder var/demo-feed
 	@echo
-	@echo "Portal: http://127.0.0.1:5000/   (Ctrl+C stops it and the mail sender)"
+	@echo "Portal:           http://127.0.0.1:5000/   (Ctrl+C stops everything)"
+	@echo "Election night:   http://127.0.0.1:5000/staff/night   (staff; the proxy's statistics every 15 s)"
+	@echo "Simulator:        http://127.0.0.1:8081/pls/prez2023/vysledky   (counts 0-100 % in 30 minutes)"
+	@echo "Feed proxy:       http://127.0.0.1:8080/pls/prez2023/vysledky   and   http://127.0.0.1:8080/whoami"
+	@echo "                  (the demo allowlist admits this computer, 127.0.0.1, with a test-only switch)"
 	@echo "Signed submissions: download an application's PDF, then sign it with the demo qualified"
 	@echo "certificate: .venv/bin/portal demo sign FILE.pdf   (writes FILE-signed.pdf to upload)"
 	@echo
-	@# The outbox sender runs next to the portal and prints the mails here. Both run in the background so
-	@# that the trap fires at once on Ctrl+C or SIGTERM; it stops both and waits for them.
+	@# Everything runs in the background so that the trap fires at once on Ctrl+C or SIGTERM; it stops all
+	@# of them and waits. The outbox sender prints the mails here; the snapshot is written again every 10 s.
 	@export PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$(PORTAL_DEV_DATABASE)} \
 	    PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-console}; \
 	  for setting in $$($(BIN)/portal demo pki --folder var/demo-pki); do export "$$setting"; done; \
-	  trap 'kill -TERM $$sender $$server 2>/dev/null; wait $$sender $$server; exit 0' INT TERM; \
-	  $(BIN)/portal outbox send --interval 2 & sender=$$!; \
-	  $(BIN)/portal run --host 127.0.0.1 --port 5000 & server=$$!; \
-	  wait $$server; status=$$?; kill -TERM $$sender 2>/dev/null; wait $$sender; exit $$status
+	  trap 'kill -TERM $$pids 2>/dev/null; wait $$pids; exit 0' INT TERM; \
+	  $(BIN)/portal outbox send --interval 2 & pids="$$!"; \
+	  $(BIN)/feedproxy simulate --election prez2023 --duration 1800 --listen 127.0.0.1:8081 & pids="$$pids $$!"; \
+	  $(BIN)/feedproxy serve --upstream http://127.0.0.1:8081 --snapshot var/demo-feed/snapshot.json \
+	    --public-key var/demo-feed/allowlist-public.pem --allow-documentation-ranges --allow-loopback-clients \
+	    --listen 127.0.0.1:8080 --workers 1 & pids="$$pids $$!"; \
+	  $(BIN)/portal demo feed-snapshot --folder var/demo-feed --every 10 >/dev/null & pids="$$pids $$!"; \
+	  $(BIN)/portal feed collect --proxy http://127.0.0.1:8080 --interval 15 & pids="$$pids $$!"; \
+	  $(BIN)/portal run --host 127.0.0.1 --port 5000 & server=$$!; pids="$$pids $$server"; \
+	  wait $$server; status=$$?; kill -TERM $$pids 2>/dev/null; wait $$pids; exit $$status
 
 ## make test: ruff, then the whole pytest suite (SQLite; PORTAL_TEST_DATABASE_URL selects PostgreSQL)
 test: lint pytest
@@ -53,6 +65,18 @@ lint: $(STAMP)
 
 pytest: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench-feed: nginx against the feed proxy with wrk (installs nginx and wrk from Debian if missing)
+bench-feed: $(STAMP)
+	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
+	  (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends nginx wrk)
+	$(BIN)/feedproxy bench --rounds 3
+
+## make bench-firewall: render and apply 10,000 entries (root; installs nftables and iproute2 if missing)
+bench-firewall: $(STAMP)
+	@command -v nft >/dev/null && command -v ip >/dev/null || \
+	  (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends nftables iproute2)
+	$(BIN)/python bench/firewall.py
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.filming.staff_views import bp as filming_staff_bp
     from portal.filming.views import bp as filming_bp
     from portal.meetings.views import bp as meetings_bp
+    from portal.night.views import bp as night_bp
     from portal.registration.views import bp as registration_bp
 
     app.register_blueprint(views.bp)
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(filming_bp)
     app.register_blueprint(filming_staff_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(night_bp)
 
     from portal import api
 

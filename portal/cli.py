@@ -14,6 +14,7 @@ from portal.accounts.errors import EmailTaken
 from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.extensions import db
+from portal.night.cli import feed_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -264,6 +265,31 @@ def send_notices(at_text: str | None, reminder_days: int, test_cut_hours: int) -
     click.echo(f"queued {report.reminders} deadline reminders, {report.test_cut_notices} test-cut notices")
 
 
+@demo.command("feed-snapshot")
+@click.option(
+    "--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo-feed"), show_default=True
+)
+@click.option("--every", type=click.FloatRange(min=1), help="Write it again every N seconds until stopped.")
+@with_appcontext
+def demo_feed_snapshot(folder: Path, every: float | None) -> None:
+    """The demo proxy's snapshot: the next election's allowlist plus 127.0.0.1 (development only)."""
+    import time
+
+    from portal.night.demo import demo_election, write_demo_snapshot
+
+    while True:
+        election = demo_election(utcnow())
+        if election is None:
+            click.echo("demo feed-snapshot: no election is open", err=True)
+            raise SystemExit(1)
+        path = write_demo_snapshot(election, folder, at=utcnow())
+        db.session.commit()
+        if every is None:
+            click.echo(f"{election.code} {path}")
+            return
+        time.sleep(every)
+
+
 @demo.command("pki")
 @click.option(
     "--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo-pki"), show_default=True
@@ -415,3 +441,5 @@ def firewall_command(arguments: tuple[str, ...]) -> None:
 
     raise SystemExit(firewall_main(list(arguments)))
 
+
+main.add_command(feed_group)

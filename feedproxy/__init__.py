@@ -1,0 +1,1 @@
+"""Result-feed tools: the caching proxy (``feedproxy serve``) and the election-night simulator."""

@@ -1,0 +1,45 @@
+"""The settings of ``feedproxy serve``, as parsed from the command line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    upstream: str
+    snapshot: str
+    public_key: Ed25519PublicKey | None
+    token: str | None = None
+    allow_documentation: bool = False
+    #: test-only: admit loopback entries in the snapshot (the bench and the tests connect from 127.0.0.x)
+    allow_loopback_clients: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    refresh: float = 10.0
+    timeout: float = 5.0
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    trusted_proxies: tuple[str, ...] = ()
+    metrics_allow: tuple[str, ...] = ()
+    rate: float = 10.0
+    burst: float = 50.0
+    max_document_bytes: int = 16 * 1024 * 1024
+    max_documents: int = 5000
+    upstream_concurrency: int = 8
+    snapshot_poll: float = 5.0
+
+    def worker_settings(self) -> dict[str, Any]:
+        """What every worker is told when it connects."""
+        return {
+            "workers": self.workers,
+            "refresh": self.refresh,
+            "trusted_proxies": list(self.trusted_proxies),
+            "metrics_allow": list(self.metrics_allow),
+            "rate": self.rate,
+            "burst": self.burst,
+            "want_timeout": 2 * self.timeout + 5,
+        }

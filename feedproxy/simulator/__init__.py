@@ -1,0 +1,15 @@
+"""The election-night simulator: an upstream that behaves like the office's XML server, for the proxy's tests.
+
+- ``Simulation(election, duration, batches, seed, start, repeats)``: every document as a pure function of
+  (path, query, elapsed seconds); see ``simulation``.
+- ``SimulatorServer(simulation, host, port, clock)``: the same over HTTP, with fault injection and upstream
+  hit counts under ``/_control/``; see ``server`` for the control API.
+- ``feedproxy simulate`` / ``python -m feedproxy.simulator``: ``cli.main``.
+"""
+
+from feedproxy.simulator.clock import Clock
+from feedproxy.simulator.faults import FaultBook, FaultRule
+from feedproxy.simulator.server import SimulatorServer
+from feedproxy.simulator.simulation import ELECTIONS, Rendered, Reply, Simulation
+
+__all__ = ["ELECTIONS", "Clock", "FaultBook", "FaultRule", "Rendered", "Reply", "Simulation", "SimulatorServer"]

@@ -1,0 +1,1 @@
+"""Real names, codes and totals the simulator draws on (see ``_extract``)."""

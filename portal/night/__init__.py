@@ -1,0 +1,1 @@
+"""The election-night board: what the feed proxies served, per outlet and address, pulled into the portal."""
