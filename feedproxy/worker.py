@@ -265,6 +265,9 @@ class WorkerApp:
         peer = client_text[: client_text.rfind(":")]
         if peer[:1] == "[":
             peer = peer[1:-1]
+        if peer[:7] == "::ffff:" and "." in peer:
+            # An IPv4 client of a dual-stack listener: named, counted and answered as the IPv4 address.
+            peer = peer[7:]
         host = peer
         if peer in self.trusted:
             forwarded = [value for name, value in scope.headers.items() if name == "x-forwarded-for"]

@@ -150,7 +150,7 @@ class Proxy:
     def _wait_for_port(self) -> int:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.output())
+            found = re.search(r"listening on http://(?:127\.0\.0\.1|\[::\]):(\d+)", self.output())
             if found:
                 return int(found.group(1))
             if self.process.poll() is not None:

@@ -256,3 +256,25 @@ def test_rate_limit_answers_429_with_retry_after(limited: Proxy) -> None:
     assert limited.request(DOCUMENT, source=TEST)[0] == 200  # another address has its own bucket
     metrics = limited.request("/metrics")[2].decode()
     assert 'feedproxy_rate_limited_total{organisation_id="11",organisation="Český rozhlas"} 1' in metrics
+
+
+def test_a_dual_stack_listener_names_ipv4_clients_by_their_ipv4_address(
+    upstream: FakeUpstream, signing_key: Ed25519PrivateKey, public_key_file: Path, tmp_path: Path
+) -> None:
+    """On ``[::]`` an IPv4 client arrives as ``::ffff:a.b.c.d``: it is admitted, refused, counted and told
+    its address as the IPv4 address the allowlist and the outlet know."""
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_bytes(snapshot_testing(signing_key, 1))
+    upstream.put(DOCUMENT, BODY)
+    proxy = Proxy(
+        ["--upstream", upstream.url, "--snapshot", str(snapshot), "--public-key", str(public_key_file),
+         "--allow-loopback-clients", "--workers", "1", "--listen", "[::]:0"],
+        tmp_path / "proxy.log",
+    )  # fmt: skip
+    try:
+        assert proxy.request(DOCUMENT, source=PRODUCTION)[0] == 200
+        status, _headers, body = proxy.request(DOCUMENT, source=UNKNOWN)
+        assert status == 403 and UNKNOWN in body.decode() and "::ffff:" not in body.decode()
+        assert json.loads(proxy.request("/whoami", source=TEST)[2])["address"] == TEST
+    finally:
+        proxy.stop()
