@@ -10,7 +10,9 @@ Control API (JSON in and out; control requests are not counted in the stats):
 - ``GET /_control/stats``: ``{"total": n, "paths": {path: n}, "urls": {path?query: n},
   "statuses": {"200": n, "304": n, "reset": n, ...}, "faults": {kind: n}}``. A request counts when it
   arrives (a ``slow`` one too), so a proxy's single-flight test can read upstream hits at once.
-- ``POST /_control/stats/reset``: zero the counters.
+- ``GET /_control/hits``: ``{path?query: [epoch seconds, ...]}``, when each request arrived (the newest
+  ``MAX_HITS_PER_URL`` per URL): how often a proxy went upstream for each document, interval by interval.
+- ``POST /_control/stats/reset``: zero the counters (and the arrival times).
 - ``POST /_control/fault``: add a rule, e.g. ``{"kind": "truncated", "count": 3, "path": "/pls/prez2023/vysledky"}``;
   answers 201 with the rule. Fields: ``kind`` (truncated, short, garbage, html, status500, slow, reset; see
   ``faults``), ``count`` (default 1; null with ``for_seconds`` for a time span), ``path`` (exact path,
@@ -28,6 +30,8 @@ import json
 import socket
 import struct
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from email.utils import format_datetime, parsedate_to_datetime
@@ -44,6 +48,10 @@ CONTROL = "/_control/"
 MAX_CONTROL_BODY = 64 * 1024
 
 
+#: Arrival times kept per URL for ``/_control/hits``: an hour of one request a second.
+MAX_HITS_PER_URL = 3600
+
+
 class Stats:
     """Upstream hit counters, shared by the request threads."""
 
@@ -58,10 +66,13 @@ class Stats:
             self._urls: dict[str, int] = {}
             self._statuses: dict[str, int] = {}
             self._faults: dict[str, int] = {}
+            self._hits: dict[str, deque[float]] = {}
 
     def arrived(self, path: str, query: str) -> None:
         url = f"{path}?{query}" if query else path
+        at = time.time()
         with self._lock:
+            self._hits.setdefault(url, deque(maxlen=MAX_HITS_PER_URL)).append(at)
             self._total += 1
             self._paths[path] = self._paths.get(path, 0) + 1
             self._urls[url] = self._urls.get(url, 0) + 1
@@ -81,6 +92,10 @@ class Stats:
                 "statuses": dict(self._statuses),
                 "faults": dict(self._faults),
             }
+
+    def hits(self) -> dict[str, list[float]]:
+        with self._lock:
+            return {url: list(times) for url, times in self._hits.items()}
 
 
 class SimulatorServer:
@@ -311,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif path == CONTROL + "stats":
             self._json(200, owner.stats.snapshot())
+        elif path == CONTROL + "hits":
+            self._json(200, owner.stats.hits())
         elif path == CONTROL + "fault":
             self._json(200, {"pending": owner.faults.pending()})
         elif path == CONTROL + "clock":

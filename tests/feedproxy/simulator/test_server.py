@@ -302,3 +302,17 @@ def test_index_describes_the_simulation(server: SimulatorServer) -> None:
     assert index["election"] == "prez2023" and index["batches"] == 40
     assert {d["path"] for d in index["documents"]} >= {NATIONAL, f"{BATCHES}?kolo=1"}
     assert request(server, "/_control/nothing").status == 404
+
+
+def test_hits_give_each_urls_arrival_times_in_order(server: SimulatorServer) -> None:
+    before = time.time()
+    request(server, NATIONAL)
+    request(server, NATIONAL)
+    request(server, f"{BATCHES}?kolo=1&davka=1")
+    control(server, "stats")  # control requests are not hits
+    hits = control(server, "hits")
+    assert sorted(hits) == sorted([NATIONAL, f"{BATCHES}?kolo=1&davka=1"])
+    national = hits[NATIONAL]
+    assert len(national) == 2 and before <= national[0] <= national[1] <= time.time()
+    control(server, "stats/reset", body={})
+    assert control(server, "hits") == {}
