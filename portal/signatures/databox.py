@@ -54,6 +54,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+# asn1crypto.tsp registers CMS attribute names (signing_certificate_v2, ...) in cms's tables, which are
+# frozen by the first attribute parsed: parsing a data message first would break every later pyhanko
+# signature in this process (the permits). So the names are registered before anything is parsed.
+import asn1crypto.tsp  # noqa: F401
 import defusedxml.ElementTree as SafeET
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509

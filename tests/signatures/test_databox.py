@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -554,3 +556,18 @@ def test_random_corruption_never_escapes_as_another_exception(pki, ber):
             # but then what was read is exactly what was signed
             assert message.attachments[0].data == MINIMAL_PDF
             assert message.annotation == DEFAULT_ANNOTATION
+
+
+def test_reading_a_data_message_first_leaves_later_signatures_working() -> None:
+    """asn1crypto freezes its CMS attribute names at the first attribute parsed; a worker that read a data
+    message before it signed a permit failed on ``signing_certificate_v2``. A fresh interpreter, since this
+    one has long imported everything."""
+    code = (
+        "import portal.signatures.databox\n"
+        "from asn1crypto import cms\n"
+        "cms.CMSAttributeType('signing_time')\n"
+        "print(cms.CMSAttributeType('signing_certificate_v2').dotted)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "1.2.840.113549.1.9.16.2.47"
