@@ -29,9 +29,11 @@ Established and related traffic -- why there is no ``ct state established accept
   reverse proxy on the same host).
 
 Phases (``snapshot.phase_at(at)``): ``registration``/``testing`` -- production and test elements; every
-test element carries ``timeout`` = whole seconds from ``at`` until the next live window's start (or
-``closes_at`` if that comes first), rounded down, so the kernel cuts test addresses on time even if
-nothing runs then; when less than one second is left they are left out. Production elements never time
+test element carries ``timeout`` = the time from ``at`` until the next live window's start (or
+``closes_at`` if that comes first), in milliseconds rounded down, so the kernel cuts test addresses on
+time even if nothing runs then; when less than one second is left they are left out. (Whole seconds
+would cut up to a second early: an agent that applies right after a boundary has 29.99 s left, not 30.)
+The libnftables JSON form carries whole seconds, its unit, rounded down. Production elements never time
 out. ``live`` -- test sets empty. ``closed`` -- every set empty (the protected ports are closed to all).
 
 A timeout counts from the moment nft applies the script, not from ``at``: apply a script right after
@@ -44,7 +46,6 @@ reduced to a safe ASCII subset; the serialiser checks both again, so no string r
 from __future__ import annotations
 
 import json
-import math
 import re
 import socket
 import unicodedata
@@ -135,16 +136,18 @@ class Ruleset:
     #: When the test elements time out; None when the test sets are empty.
     test_cut_at: datetime | None
 
-    def test_timeout(self, at: datetime) -> int | None:
-        """Whole seconds the test elements still have at ``at``; None when they are due (or there are none)."""
+    def test_timeout_ms(self, at: datetime) -> int | None:
+        """Milliseconds the test elements still have at ``at``; None when less than a second is left (or
+        there are no test elements to time out)."""
         if self.test_cut_at is None:
             return None
-        seconds = min(math.floor((self.test_cut_at - at).total_seconds()), MAX_ELEMENT_TIMEOUT)
-        return seconds if seconds >= 1 else None
+        left = self.test_cut_at - at
+        milliseconds = min(left // timedelta(milliseconds=1), MAX_ELEMENT_TIMEOUT * 1000)
+        return milliseconds if milliseconds >= 1000 else None
 
     def expected_sets(self, at: datetime) -> dict[str, frozenset[str]]:
         """The addresses each set holds right after ``script(at)`` is applied."""
-        timeout = self.test_timeout(at)
+        timeout = self.test_timeout_ms(at)
         return {
             s.name: frozenset() if s.times_out and timeout is None else frozenset(e.address for e in s.elements)
             for s in self.sets
@@ -154,7 +157,7 @@ class Ruleset:
         """The nft script (or libnftables JSON) that installs this ruleset, test timeouts counted from ``at``."""
         _check_aware(at)
         self._check_safe()
-        timeout = self.test_timeout(at)
+        timeout = self.test_timeout_ms(at)
         if format == "nft":
             return _nft_text(self, at, timeout)
         if format == "json":
@@ -399,6 +402,12 @@ def _saddr(ip_version: int) -> str:
     return "ip" if ip_version == 4 else "ip6"
 
 
+def nft_duration(milliseconds: int) -> str:
+    """``1800s``, or ``1799s250ms``: nft's own notation."""
+    seconds, rest = divmod(milliseconds, 1000)
+    return f"{seconds}s{rest}ms" if rest else f"{seconds}s"
+
+
 def _nft_text(ruleset: Ruleset, at: datetime, timeout: int | None) -> str:
     table = f"{ruleset.family} {ruleset.table}"
     ports = "{ " + ", ".join(map(str, ruleset.ports)) + " }"
@@ -408,7 +417,8 @@ def _nft_text(ruleset: Ruleset, at: datetime, timeout: int | None) -> str:
     ]
     if timeout is not None and ruleset.test_cut_at is not None:
         lines.append(
-            f"# Test elements time out after {timeout}s, at {format_time(ruleset.test_cut_at)} if applied at once."
+            f"# Test elements time out after {nft_duration(timeout)}, at {format_time(ruleset.test_cut_at)}"
+            " if applied at once."
         )
     lines += [
         "# One transaction: apply with a single `nft -f`. The empty table makes the delete safe on a first apply.",
@@ -424,7 +434,7 @@ def _nft_text(ruleset: Ruleset, at: datetime, timeout: int | None) -> str:
         if address_set.times_out and timeout is None:
             elements = ()
         if elements:
-            suffix = f" timeout {timeout}s" if address_set.times_out else ""
+            suffix = f" timeout {nft_duration(timeout)}" if address_set.times_out else ""
             lines.append("\t\telements = {")
             lines.append(",\n".join(f'\t\t\t{e.address}{suffix} comment "{e.comment}"' for e in elements))
             lines.append("\t\t}")
@@ -460,7 +470,7 @@ def _nft_json(ruleset: Ruleset, timeout: int | None) -> str:
             elements = ()
         if elements:
             # JSON text written directly: _check_safe let no quote, backslash or control character through
-            timeout_field = f'"timeout": {timeout}, ' if address_set.times_out else ""
+            timeout_field = f'"timeout": {timeout // 1000}, ' if address_set.times_out else ""
             spec["elem"] = [
                 f'{{"elem": {{"val": "{e.address}", {timeout_field}"comment": "{e.comment}"}}}}' for e in elements
             ]

@@ -138,7 +138,7 @@ def test_between_rounds_the_test_elements_run_until_the_next_round():
     at = ROUND_1.ends_at + timedelta(hours=1)
     ruleset = build(snapshot(), at, policy=DOCS)
     assert ruleset.phase is Phase.TESTING and ruleset.test_cut_at == ROUND_2.starts_at
-    assert ruleset.test_timeout(at) == int((ROUND_2.starts_at - at).total_seconds())
+    assert ruleset.test_timeout_ms(at) == int((ROUND_2.starts_at - at).total_seconds()) * 1000
 
 
 def test_after_the_last_round_test_elements_run_until_closing():
@@ -153,9 +153,13 @@ def test_a_window_after_closing_does_not_extend_the_test_elements():
     assert build(snapshot(live_windows=(late,)), at, policy=DOCS).test_cut_at == CLOSES
 
 
-def test_timeouts_round_down_so_the_kernel_never_cuts_late():
-    at = ROUND_1.starts_at - timedelta(seconds=10, milliseconds=900)
-    assert build(snapshot(), at, policy=DOCS).test_timeout(at) == 10
+def test_timeouts_round_down_to_the_millisecond_so_the_kernel_cuts_neither_late_nor_a_second_early():
+    at = ROUND_1.starts_at - timedelta(seconds=10, milliseconds=900, microseconds=700)
+    ruleset = build(snapshot(), at, policy=DOCS)
+    assert ruleset.test_timeout_ms(at) == 10_900
+    assert all(" timeout 10s900ms " in line for line in element_lines(ruleset.script(at), "test4"))
+    # libnftables JSON counts whole seconds: rounded down there.
+    assert '"timeout": 10,' in ruleset.script(at, "json")
 
 
 def test_less_than_a_second_before_the_window_the_test_elements_are_left_out():
@@ -172,8 +176,8 @@ def test_the_timeout_counts_from_the_instant_the_script_is_written():
     at = datetime(2028, 1, 10, 12, tzinfo=UTC)
     ruleset = build(snapshot(), at, policy=DOCS)
     later = at + timedelta(minutes=30)
-    assert ruleset.test_timeout(later) == ruleset.test_timeout(at) - 1800
-    assert f"timeout {ruleset.test_timeout(later)}s" in ruleset.script(later)
+    assert ruleset.test_timeout_ms(later) == ruleset.test_timeout_ms(at) - 1_800_000
+    assert f"timeout {ruleset.test_timeout_ms(later) // 1000}s" in ruleset.script(later)
 
 
 @pytest.mark.parametrize(
@@ -394,7 +398,7 @@ def test_the_json_form_holds_the_same_sets_and_timeouts():
         assert [e["elem"]["val"] for e in spec.get("elem", [])] == [e.address for e in address_set.elements]
         assert [e["elem"]["comment"] for e in spec.get("elem", [])] == [e.comment for e in address_set.elements]
         timeouts = {e["elem"].get("timeout") for e in spec.get("elem", [])}
-        assert timeouts == ({ruleset.test_timeout(at)} if address_set.times_out else {None})
+        assert timeouts == ({ruleset.test_timeout_ms(at) // 1000} if address_set.times_out else {None})
         assert spec.get("flags") == (["timeout"] if address_set.times_out else None)
     table = {"family": "inet", "name": "csu_results"}
     assert commands[:4] == [
@@ -486,12 +490,12 @@ def test_a_cut_further_than_the_longest_timeout_is_written_as_the_longest_timeou
     """Test elements then expire early (never late); the agent renews them daily. nft refuses longer ones."""
     at = ROUND_1.starts_at - timedelta(days=400)
     ruleset = build(snapshot(), at, policy=DOCS)
-    assert ruleset.test_timeout(at) == MAX_ELEMENT_TIMEOUT
+    assert ruleset.test_timeout_ms(at) == MAX_ELEMENT_TIMEOUT * 1000
     assert all(f" timeout {MAX_ELEMENT_TIMEOUT}s " in line for line in element_lines(ruleset.script(at), "test4"))
     assert timeouts_capped(snapshot(), at)
     near = ROUND_1.starts_at - timedelta(days=3)
     assert not timeouts_capped(snapshot(), near)
-    assert build(snapshot(), near, policy=DOCS).test_timeout(near) == 3 * 86400
+    assert build(snapshot(), near, policy=DOCS).test_timeout_ms(near) == 3 * 86400 * 1000
 
 
 @pytest.mark.netns
