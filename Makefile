@@ -8,7 +8,7 @@ CATALOGUES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 export PORTAL_DEV_DATABASE ?= sqlite:///$(CURDIR)/var/portal.sqlite
 
-.PHONY: run test lint pytest translations extract-messages update-catalogues clean bench-feed bench-firewall
+.PHONY: run test lint pytest translations extract-messages update-catalogues clean bench-feed bench-firewall drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ lint: $(STAMP)
 
 pytest: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make drill: replay an election end to end with real processes, namespaces and nft (root, PostgreSQL on
+## 127.0.0.1:5432); installs nftables and iproute2 if missing; report in test-artifacts/drill/
+drill: $(STAMP) translations
+	@command -v nft >/dev/null && command -v ip >/dev/null || \
+	  (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends nftables iproute2)
+	$(BIN)/python -m drill $(DRILL_ARGS)
 
 ## make bench-feed: nginx against the feed proxy with wrk (installs nginx and wrk from Debian if missing)
 bench-feed: $(STAMP)
