@@ -171,11 +171,7 @@ def register_on_time(portal_url: str, plan: Plan, office: Office) -> Registratio
                 checks.ok(refused_name)
             else:
                 checks.fail(refused_name, f"{outlet.name}: {answer.describe()}")
-            listing = api(portal_url, token, "GET", f"/applications?election={plan.election}")
-            if listing.status == 200 and listing.body.get("total") == 0:
-                checks.ok(nothing_name)
-            else:
-                checks.fail(nothing_name, f"{outlet.name}: {listing.describe()}")
+            _check_nothing_created(portal_url, token, plan, outlet, checks, nothing_name)
             continue
         if answer.status == 201 and _state(answer) == "draft":
             result.application_ids[outlet.index] = int(answer.body["id"])
@@ -426,6 +422,15 @@ def check_allowlist(
 # --- after the deadline -------------------------------------------------------------------------------
 
 
+def _check_nothing_created(portal_url: str, token: str, plan: Plan, outlet: Outlet, checks: _Checks, name: str) -> None:
+    """A refused outlet's own listing of the election is empty: the refusal left nothing behind."""
+    listing = api(portal_url, token, "GET", f"/applications?election={plan.election}")
+    if listing.status == 200 and listing.body.get("total") == 0:
+        checks.ok(name)
+    else:
+        checks.fail(name, f"{outlet.name}: {listing.describe()}")
+
+
 def apply_late(portal_url: str, plan: Plan, office: Office) -> list[Check]:
     """Each late outlet tries to create and submit at once: refused (409 deadline_passed), nothing created."""
     checks = _Checks(DEADLINE)
@@ -446,11 +451,7 @@ def apply_late(portal_url: str, plan: Plan, office: Office) -> list[Check]:
             checks.ok(refused_name)
         else:
             checks.fail(refused_name, f"{outlet.name}: {answer.describe()}")
-        listing = api(portal_url, token, "GET", f"/applications?election={plan.election}")
-        if listing.status == 200 and listing.body.get("total") == 0:
-            checks.ok(nothing_name)
-        else:
-            checks.fail(nothing_name, f"{outlet.name}: {listing.describe()}")
+        _check_nothing_created(portal_url, token, plan, outlet, checks, nothing_name)
     return checks.close()
 
 
