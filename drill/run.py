@@ -43,6 +43,8 @@ from drill.stack import (
 #: Seconds from the start of the command to the plan's t0: topology, database, gunicorn, office set-up.
 SETUP_MARGIN = 35.0
 PROXY_PORT = 80
+#: The agent is frozen from this many seconds before each live start until this many after it.
+AGENT_PAUSE = (2.0, 5.0)
 SIMULATOR_BATCHES = 20
 
 
@@ -74,6 +76,13 @@ class Drill:
     def check(self, stage: str, name: str, ok: bool, detail: str = "") -> None:
         self.checks.append(Check(stage, name, ok, detail))
         log(f"{'ok  ' if ok else 'FAIL'} [{stage}] {name}{': ' + detail if detail else ''}")
+
+    def pause_agent(self, paused: bool) -> None:
+        if paused:
+            self.processes.pause("agent")
+        else:
+            self.processes.resume("agent")
+        log(f"firewall agent {'frozen' if paused else 'resumed'}")
 
     def add_checks(self, checks: list[Check]) -> None:
         for check in checks:
@@ -375,6 +384,15 @@ class Drill:
                     f"probe-{name}", watched, s, m + timedelta(seconds=6)
                 ),
             )
+
+        # Across each live start the agent is frozen (SIGSTOP): the kernel's element timeouts alone must cut
+        # the test addresses, as they would with the agent's host busy or its portal away.
+        self.extra["firewall agent frozen (SIGSTOP) around each live start"] = (
+            f"{AGENT_PAUSE[0]:.0f} s before to {AGENT_PAUSE[1]:.0f} s after: the element timeouts cut alone"
+        )
+        for start, _end in schedule.live:
+            self.at(start - timedelta(seconds=AGENT_PAUSE[0]), lambda: self.pause_agent(True))
+            self.at(start + timedelta(seconds=AGENT_PAUSE[1]), lambda: self.pause_agent(False))
 
         sim = self.simulator_url
         second_start = schedule.live[1][0]

@@ -100,6 +100,7 @@ class Processes:
         if process is None:
             return None
         if process.poll() is None:
+            _signal_group(process, signal.SIGCONT)  # a paused process could not act on SIGTERM
             _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(timeout)
@@ -107,6 +108,13 @@ class Processes:
                 _signal_group(process, signal.SIGKILL)
                 process.wait(5)
         return process.returncode
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP the process and its children: it can do nothing until ``resume``."""
+        _signal_group(self.running[name], signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        _signal_group(self.running[name], signal.SIGCONT)
 
     def stop_all(self) -> None:
         for name in reversed(list(self.running)):
