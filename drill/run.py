@@ -103,7 +103,8 @@ class Drill:
         timer.start()
         self.timers.append(timer)
 
-    def clients(self, mode: str, name: str, config: dict[str, Any]) -> Any:
+    def clients(self, mode: str, name: str, config: dict[str, Any]) -> tuple[Path, Path, list[str]]:
+        """The config file, the observations file and the command of one ``drill.clients`` run."""
         path = self.work / f"{name}.json"
         path.write_text(json.dumps({"port": PROXY_PORT, "paths": self.paths, **config}))
         out = self.work / f"{name}.jsonl"
@@ -119,19 +120,19 @@ class Drill:
         return {o["a"]: o["o"] for o in _read_jsonl(out)}
 
     def start_probe(self, name: str, addresses: list[str], start: datetime, until: datetime) -> None:
-        _config, _out, argv = self.clients(
+        _config, out, argv = self.clients(
             "probe",
             name,
             {
                 "clients": [{"address": a} for a in addresses],
                 "from": start.timestamp(),
                 "until": until.timestamp(),
-                "every": 0.2,
+                "every": report.PROBE_STEP,
                 "connect_timeout": 0.3,
                 "read_timeout": 3.0,
             },
         )
-        self.probe_outputs.append(_out)
+        self.probe_outputs.append(out)
         self.processes.start(name, argv, netns=self.topology.client_ns)
 
     # -- the timeline -------------------------------------------------------------------------------------
