@@ -94,6 +94,13 @@ class Judge:
                 return True
         return False
 
+    def allowed_during(self, observation: Mapping[str, Any]) -> bool | None:
+        """``allowed`` over the whole request, from its start to its answer: a request under way while a
+        switch passes may meet either side of it (None)."""
+        start = self.allowed(observation["a"], observation["t"])
+        end = self.allowed(observation["a"], observation["t"] + observation.get("d", 0.0))
+        return start if start == end else None
+
 
 @dataclass
 class Gate:
@@ -134,10 +141,8 @@ def judge(evidence: Evidence) -> Verdict:
     observations = evidence.observations
 
     malformed = [o for o in observations if o.get("m")]
-    wrongly_admitted = [o for o in observations if o["o"] in ADMITTED and judge_rules.allowed(o["a"], o["t"]) is False]
-    wrongly_refused = [
-        o for o in observations if o["o"] not in ADMITTED and judge_rules.allowed(o["a"], o["t"]) is True
-    ]
+    wrongly_admitted = [o for o in observations if o["o"] in ADMITTED and judge_rules.allowed_during(o) is False]
+    wrongly_refused = [o for o in observations if o["o"] not in ADMITTED and judge_rules.allowed_during(o) is True]
     switches = _switches(plan, observations, judge_rules)
     cuts = [s for s in switches if s["name"].startswith("live-")]
     revocation = _revocation(plan, observations, evidence.revoked_at)

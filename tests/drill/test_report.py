@@ -43,6 +43,16 @@ def test_outcome(plan: Plan) -> None:
     assert judge.allowed(approved.test[0], seconds(plan, "testing-after-1") + 3) is True
 
 
+def test_a_request_under_way_while_a_switch_passes_may_meet_either_side(plan: Plan) -> None:
+    judge = report.Judge(plan, revoked_at=None)
+    test_address = plan.outlet(Fate.APPROVED).test[0]
+    start = seconds(plan, "live-2")
+    refused_at_the_switch = {**observation(test_address, start - 0.001, "refused"), "d": 0.003}
+    assert judge.allowed_during(refused_at_the_switch) is None
+    refused_before_it = {**observation(test_address, start - 0.5, "refused"), "d": 0.003}
+    assert judge.allowed_during(refused_before_it) is True
+
+
 def test_a_revoked_outlet_is_allowed_until_revocation_and_judged_after_one_poll(plan: Plan) -> None:
     revoked = plan.outlet(Fate.REVOKED)
     at = plan.schedule.revoke_at.timestamp()
