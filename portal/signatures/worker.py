@@ -163,7 +163,11 @@ class ValidationPool:
             self._checkin(worker)
 
     def run(self, request: dict[str, Any], time_limit: float) -> Outcome:
-        """Validate in a worker; give up (and kill it) after ``time_limit`` seconds."""
+        """Validate in a worker; give up (and kill it) after ``time_limit`` seconds.
+
+        The limit is the caller's: an answer read after it is a timeout too, even when the worker itself
+        was quick, so that a 1 ms limit means the same on an idle machine and on a loaded one.
+        """
         # Waiting for a free worker (other uploads in this process) has a bound of its own.
         worker = self._checkout(time.monotonic() + 2 * max(time_limit, 1.0))
         if worker is None:
@@ -182,6 +186,11 @@ class ValidationPool:
             return Outcome(verdict=None, crashed=True)
         worker.tasks += 1
         self._checkin(worker)
+        if time.monotonic() > deadline:
+            # The worker answered, but this thread saw it only after the limit (it was not scheduled in
+            # time on a busy machine): the caller's limit holds either way, so the result is a timeout.
+            logger.info("signature validation: answer read after the time limit of %.1f s", time_limit)
+            return Outcome(verdict=None, timed_out=True)
         if isinstance(answer, Verdict):
             return Outcome(verdict=answer)
         raise WorkerFailure(str(answer))

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 
 import pytest
 
@@ -162,6 +163,24 @@ def test_time_limit_kills_the_worker_and_the_pool_recovers(
     signed = test_pki.sign_pdf(application_pdf)
     refused(validate_pdf(signed, time_limit=0.001), Reason.TIMEOUT)
     accepted(validate_pdf(signed))
+
+
+def test_an_answer_read_after_the_limit_is_a_timeout(
+    test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the waiting thread may run again only after the limit, with the worker's answer
+    long there: the limit is the caller's, so that is a timeout, whatever the worker took."""
+    read_when_ready = Connection.poll
+
+    def read_late(self: Connection, timeout: float | None = 0.0) -> bool:
+        ready = read_when_ready(self, None)
+        time.sleep((timeout or 0.0) + 0.05)
+        return ready
+
+    monkeypatch.setattr(Connection, "poll", read_late)
+    refused(validate_pdf(test_pki.sign_pdf(application_pdf), time_limit=0.5), Reason.TIMEOUT)
+    monkeypatch.undo()
+    accepted(validate_pdf(test_pki.sign_pdf(application_pdf)))
 
 
 def test_a_slow_file_is_stopped_at_the_time_limit(
