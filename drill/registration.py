@@ -145,6 +145,11 @@ def _state(answer: Answer) -> str | None:
     return answer.body.get("state") if isinstance(answer.body, dict) else None
 
 
+def _nothing_in_force(answer: Answer) -> bool:
+    body = answer.body
+    return isinstance(body, dict) and "in_force_version" in body and body["in_force_version"] is None
+
+
 def register_on_time(portal_url: str, plan: Plan, office: Office) -> Registration:
     """Every outlet but the late ones applies; staff record, approve and reject; the allowlist is checked."""
     result = Registration()
@@ -461,22 +466,23 @@ def apply_late(portal_url: str, plan: Plan, office: Office) -> list[Check]:
 def revoke(
     portal_url: str, plan: Plan, office: Office, registration: Registration, checks: list[Check] | None = None
 ) -> datetime:
-    """Staff take the REVOKED outlet's approval back; the UTC instant the portal answered success.
+    """Staff revoke the REVOKED outlet's approval; the UTC instant the portal answered success.
 
-    The portal has no separate "revoke approval" action: the office withdraws the application, as
-    verified staff may through the API (``POST /applications/<id>/withdraw``), which takes the version
-    in force off the allowlist. Raises DrillError when the portal refuses.
+    Through the API, as staff decide everywhere in the drill (``POST /applications/<id>/revoke``): the
+    version in force leaves the next allowlist version. Raises DrillError when the portal refuses.
     """
     outlet = plan.outlet(Fate.REVOKED)
     application_id = registration.application_ids.get(outlet.index)
     if application_id is None:
         raise DrillError(f"{outlet.name} has no application to revoke")
-    answer = api(portal_url, office.reviewer_token, "POST", f"/applications/{application_id}/withdraw")
+    reason = {"internal_reason": "Drill: revoked on election night."}
+    answer = api(portal_url, office.reviewer_token, "POST", f"/applications/{application_id}/revoke", reason)
     answered_at = datetime.now(UTC)
-    if answer.status != 200 or _state(answer) != "withdrawn":
+    if answer.status != 200 or _state(answer) != "rejected" or not _nothing_in_force(answer):
         raise DrillError(f"revoking {outlet.name}: {answer.describe()}")
     if checks is not None:
-        checks.append(Check(REVOCATION, "approval revoked by staff (200, withdrawn)", True, answered_at.isoformat()))
+        name = "approval revoked by staff (200, nothing in force)"
+        checks.append(Check(REVOCATION, name, True, answered_at.isoformat()))
     return answered_at
 
 

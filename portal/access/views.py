@@ -29,7 +29,7 @@ from portal.elections.service import all_elections, election_by_code
 from portal.extensions import db
 from portal.registration import service, signing
 from portal.registration.errors import RegistrationError
-from portal.registration.forms import ConfirmForm, DecisionForm
+from portal.registration.forms import ConfirmForm, DecisionForm, RevokeForm
 from portal.registration.messages import commit_and_report, databox_error_message
 from portal.registration.models import APPLICATION_PAGE, Application, Document, VersionState
 from portal.signatures.databox import DataboxError, parse_zfo
@@ -77,6 +77,7 @@ def detail(application_id: int) -> str:
         version=version,
         conflicts=service.conflicts_for(version),
         decision=DecisionForm(),
+        revocation=RevokeForm(prefix="revoke"),
     )
 
 
@@ -102,6 +103,29 @@ def reject(application_id: int) -> WerkzeugResponse:
         ),
         _("The application has been rejected."),
     )
+
+
+@bp.post("/staff/applications/<int:application_id>/revoke")
+@staff_required(*REVIEWERS)
+def revoke(application_id: int) -> WerkzeugResponse:
+    """Take back the approval in force: its addresses leave the allowlist at the firewall's next poll."""
+    application = _load(application_id)
+    form = RevokeForm(prefix="revoke")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("access.detail", application_id=application.id))
+    in_force = application.in_force
+    if in_force is None or in_force.number != form.version.data:
+        flash(_("The application has changed since you opened it; check the new version."), "error")
+        return redirect(url_for("access.detail", application_id=application.id))
+    reason = form.internal_reason.data or ""
+    commit_and_report(
+        lambda: service.revoke(application, staff=current_user, at=utcnow(), internal_reason=reason),
+        _("The approval has been revoked; the addresses leave the allowlist."),
+    )
+    return redirect(url_for("access.detail", application_id=application.id))
 
 
 def _decide(application_id: int, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]

@@ -642,6 +642,20 @@ PATHS: dict[str, Any] = {
             ),
         }
     },
+    "/applications/{application_id}/revoke": {
+        "post": {
+            "operationId": "revokeApproval",
+            **_application_action(
+                "Revoke the approval in force (reviewers and administrators)",
+                "Staff only, verified. Any time, election night included: the addresses leave the next allowlist "
+                "version. A pending amendment keeps waiting for its own decision. The internal reason is never "
+                "shown to the outlet.",
+                "illegal_transition",
+                body="Reject",
+                unprocessable=True,
+            ),
+        }
+    },
     "/openapi.json": {
         "get": {
             "operationId": "getOpenApi",

@@ -326,6 +326,25 @@ def approve(application_id: int) -> ResponseReturnValue:
 def reject(application_id: int) -> ResponseReturnValue:
     """R8: a reason is optional and internal; the outlet's view of the application never shows it."""
     application = _load_for_decision(application_id)
+    reason = _internal_reason()
+    staff = auth.signed_in()
+    return _change(
+        application, lambda: service.reject(application.latest, staff=staff, at=utcnow(), internal_reason=reason)
+    )
+
+
+@bp.post("/applications/<int:application_id>/revoke")
+@auth.requires_staff(*REVIEWERS)
+def revoke(application_id: int) -> ResponseReturnValue:
+    """Take back the approval in force; its addresses leave the next allowlist version."""
+    application = _load_for_decision(application_id)
+    reason = _internal_reason()
+    staff = auth.signed_in()
+    return _change(application, lambda: service.revoke(application, staff=staff, at=utcnow(), internal_reason=reason))
+
+
+def _internal_reason() -> str:
+    """The optional internal reason of a refusal or a revocation, from the request body."""
     body = parse({"internal_reason": STRING}, allow_empty=True)
     reason = str(body.get("internal_reason", ""))
     if len(reason) > MAX_INTERNAL_REASON:
@@ -333,10 +352,7 @@ def reject(application_id: int) -> ResponseReturnValue:
         raise ApiError(
             422, "validation_failed", _l("Some fields are not valid."), {"internal_reason": ("too_long", message)}
         )
-    staff = auth.signed_in()
-    return _change(
-        application, lambda: service.reject(application.latest, staff=staff, at=utcnow(), internal_reason=reason)
-    )
+    return reason
 
 
 def _change(application: Application, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, EmailField, FieldList, StringField, SubmitField, TelField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, EmailField, FieldList, IntegerField, StringField, SubmitField, TelField, TextAreaField
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import HiddenInput
 
 from portal.registration.content import MAX_NOTE_LENGTH
 from portal.registration.models import MAX_PRODUCTION_ADDRESSES, MAX_TEST_ADDRESSES
@@ -45,3 +46,14 @@ class ConfirmForm(FlaskForm):
 class DecisionForm(FlaskForm):
     internal_reason = TextAreaField(_l("Internal reason (never shown to the outlet)"), validators=[Length(max=2000)])
     acknowledge_conflicts = BooleanField(_l("I have checked the address conflicts; approve anyway."))
+
+
+class RevokeForm(FlaskForm):
+    """Taking back an approval: the version staff saw in force, so a newer approval is not revoked unseen."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(_l("Reload the page and try again."))])
+    internal_reason = TextAreaField(_l("Internal reason (never shown to the outlet)"), validators=[Length(max=2000)])
+    confirm = BooleanField(
+        _l("I understand that the outlet loses access at the firewall's next poll."),
+        validators=[InputRequired(_l("Tick the box to confirm the revocation."))],
+    )

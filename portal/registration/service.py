@@ -1,4 +1,4 @@
-"""Application rules: drafting, submission, amendment, withdrawal and the office's decision.
+"""Application rules: drafting, submission, amendment, withdrawal, the office's decision and revocation.
 
 Every state change goes through :func:`_transition`, which guards the current state and writes the
 audit event; mails go through the outbox in the same transaction. Services flush, never commit.
@@ -44,12 +44,15 @@ from portal.registration.models import (
 )
 
 S = VersionState
+DECISION_MAIL = "registration/mail/decision.txt"
+REVOCATION_MAIL = "registration/mail/revoked.txt"
 #: action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[VersionState], VersionState]] = {
     "submit": (frozenset({S.DRAFT}), S.SUBMITTED),
     "approve": (frozenset({S.SUBMITTED}), S.APPROVED),
     "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
     "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED}), S.WITHDRAWN),
+    "revoke": (frozenset({S.APPROVED}), S.REJECTED),
     "supersede": (frozenset({S.APPROVED}), S.SUPERSEDED),
 }
 
@@ -262,14 +265,34 @@ def reject(version: ApplicationVersion, *, staff: User, at: datetime, internal_r
     db.session.flush()
 
 
-def _notify_decision(version: ApplicationVersion, at: datetime) -> None:
+def revoke(application: Application, *, staff: User, at: datetime, internal_reason: str = "") -> ApplicationVersion:
+    """The office takes back the approval in force, at any time, election night included (R8 applies:
+    a reason, if any, stays internal). Its addresses leave the next allowlist version.
+
+    A pending amendment is left for its own decision: approving it later grants access again.
+    """
+    quota = _lock_quota(application.organisation_id, application.election_id)
+    version = application.in_force
+    if version is None:
+        raise IllegalTransition(action="revoke", state=application.latest.state.value)
+    _transition(version, "revoke", actor=staff, at=at, reason=internal_reason.strip() or None)
+    version.decided_at = at
+    version.decided_by = staff
+    version.internal_reason = internal_reason.strip()
+    _recount(quota)
+    _notify_decision(version, at, template=REVOCATION_MAIL)
+    db.session.flush()
+    return version
+
+
+def _notify_decision(version: ApplicationVersion, at: datetime, template: str = DECISION_MAIL) -> None:
     application = version.application
     recipients = {version.contact_email, application.created_by.email}
     language = application.created_by.language
     for recipient in sorted(r for r in recipients if r):
         enqueue(
             recipient,
-            "registration/mail/decision.txt",
+            template,
             language,
             at=at,
             application=application,

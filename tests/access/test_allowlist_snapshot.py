@@ -75,6 +75,23 @@ def test_the_version_grows_only_when_the_content_changes(ops_client, election, m
     assert snapshot_of(ops_client, changed).version == 2
 
 
+def test_a_revoked_approval_leaves_the_next_version(ops_client, election, make_application, make_staff):
+    staff = make_staff()
+    kept = make_application(election, production=["192.0.2.1"], state="approved", staff=staff)
+    revoked = make_application(election, production=["192.0.2.2"], test=["198.51.100.2"], state="approved", staff=staff)
+    db.session.commit()
+    before = ops_client.get(URL)
+    assert {e.address for e in snapshot_of(ops_client, before).entries} == {"192.0.2.1", "192.0.2.2", "198.51.100.2"}
+
+    service.revoke(revoked, staff=staff, at=utcnow())
+    db.session.commit()
+    after = ops_client.get(URL, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    snapshot = snapshot_of(ops_client, after)
+    assert snapshot.version == snapshot_of(ops_client, before).version + 1
+    assert {(e.address, e.organisation_id) for e in snapshot.entries} == {("192.0.2.1", kept.organisation_id)}
+
+
 def test_a_tampered_snapshot_does_not_verify(ops_client, election, make_application, make_staff):
     from allowlist.snapshot import SnapshotError
 

@@ -77,6 +77,45 @@ def test_a_decision_on_a_decided_version_is_refused_not_ignored(client, reviewer
     assert "notice-error" in follow
 
 
+def test_staff_revoke_an_approval_after_confirming(client, reviewer, election, make_application, mailbox):
+    application = make_application(election, production=["192.0.2.41"], state="approved", staff=reviewer)
+    db.session.commit()
+    url = f"/staff/applications/{application.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f'action="{url}/revoke"' in page and 'name="revoke-version" type="hidden" value="1"' in page
+
+    unconfirmed = post_form(client, f"{url}/revoke", {"revoke-version": 1, "revoke-internal_reason": "x"})
+    assert unconfirmed.status_code == 302
+    assert reload(application.id).in_force is not None
+    assert "notice-error" in client.get(unconfirmed.headers["Location"]).get_data(as_text=True)
+
+    data = {"revoke-version": 1, "revoke-internal_reason": "Necituje zdroj", "revoke-confirm": "y"}
+    revoked = post_form(client, f"{url}/revoke", data)
+    assert revoked.status_code == 302
+    application = reload(application.id)
+    assert application.in_force is None and application.latest.state is VersionState.REJECTED
+    assert application.latest.internal_reason == "Necituje zdroj"
+    follow = client.get(revoked.headers["Location"]).get_data(as_text=True)
+    assert "notice-success" in follow and f'action="{url}/revoke"' not in follow
+    mail = mailbox.wait_for(application.created_by.email)
+    assert "192.0.2.41" in mail.get_body().get_content() and "Necituje" not in mail.get_body().get_content()
+
+    twice = post_form(client, f"{url}/revoke", data)
+    assert "notice-error" in client.get(twice.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_revocation_of_a_version_no_longer_in_force_changes_nothing(client, reviewer, election, make_application):
+    """Staff looked at version 1; meanwhile version 2 was approved. Revoking "1" must not revoke 2 unseen."""
+    application = make_application(election, production=["192.0.2.42"], state="approved", staff=reviewer)
+    db.session.commit()
+    response = post_form(
+        client, f"/staff/applications/{application.id}/revoke", {"revoke-version": 2, "revoke-confirm": "y"}
+    )
+    assert response.status_code == 302
+    assert reload(application.id).latest.state is VersionState.APPROVED
+    assert "notice-error" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def test_conflict_needs_the_acknowledgement(client, reviewer, election, make_application):
     make_application(election, production=["192.0.2.5"], state="submitted")
     second = make_application(election, production=["192.0.2.5"], state="submitted")

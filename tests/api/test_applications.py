@@ -195,6 +195,28 @@ def test_the_internal_reason_of_a_rejection_is_never_shown_to_the_outlet(client,
     assert call(client, "POST", f"{url}/withdraw", secret=secret).status_code == 409  # nothing left to withdraw
 
 
+def test_staff_revoke_an_approval_and_the_outlet_sees_no_reason(client, outlet, make_application, reviewer):
+    applicant, election, secret = outlet
+    staff, staff_secret = reviewer
+    application = make_application(election, applicant, production=["192.0.2.71"], state="approved", staff=staff)
+    db.session.commit()
+    url = f"/api/v1/applications/{application.id}"
+
+    too_long = call(client, "POST", f"{url}/revoke", secret=staff_secret, json={"internal_reason": "x" * 2001})
+    assert too_long.status_code == 422
+    assert call(client, "GET", url, secret=secret).get_json()["state"] == "approved"
+
+    revoked = call(client, "POST", f"{url}/revoke", secret=staff_secret, json={"internal_reason": "Nečtivá redakce"})
+    assert revoked.status_code == 200
+    body = revoked.get_json()
+    assert body["state"] == "rejected" and body["in_force_version"] is None
+    assert body["versions"][0]["internal_reason"] == "Nečtivá redakce"
+    outlet_view = call(client, "GET", url, secret=secret)
+    assert outlet_view.get_json()["state"] == "rejected" and "Nečtivá" not in outlet_view.get_data(as_text=True)
+    again = call(client, "POST", f"{url}/revoke", secret=staff_secret)
+    assert again.status_code == 409 and error_code(again) == "illegal_transition"
+
+
 def test_a_reason_longer_than_2000_characters_is_refused(client, outlet, make_application, reviewer):
     applicant, election, _secret = outlet
     _staff, staff_secret = reviewer
@@ -296,6 +318,8 @@ def test_illegal_transitions_are_409(client, outlet, make_application, reviewer)
         ("POST", f"{url}/amend", secret),
         ("POST", f"/api/v1/applications/{draft.id}/approve", staff_secret),
         ("POST", f"/api/v1/applications/{draft.id}/reject", staff_secret),
+        ("POST", f"/api/v1/applications/{draft.id}/revoke", staff_secret),
+        ("POST", f"{url}/revoke", staff_secret),  # submitted, nothing in force yet
     ]:
         response = call(client, method, target, secret=who, json={} if method == "POST" else COMPLETE)
         assert response.status_code == 409 and error_code(response) == "illegal_transition", (method, target)
@@ -305,7 +329,7 @@ def test_applicants_may_not_decide(client, outlet, make_application):
     applicant, election, secret = outlet
     own = make_application(election, applicant, state="submitted")
     db.session.commit()
-    for action in ("approve", "reject"):
+    for action in ("approve", "reject", "revoke"):
         response = call(client, "POST", f"/api/v1/applications/{own.id}/{action}", secret=secret, json={})
         assert response.status_code == 403 and error_code(response) == "forbidden"
     db.session.expire_all()

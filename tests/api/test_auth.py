@@ -57,7 +57,7 @@ def test_applicants_get_403_on_every_staff_endpoint(client, make_election, make_
     staff_only = [
         (m, u) for m, u, view, _e in api_requests(client.application, values) if hasattr(view, "api_staff_roles")
     ]
-    assert len(staff_only) == 5  # approve, reject, the allowlist, its reports and its public key
+    assert len(staff_only) == 6  # approve, reject, revoke, the allowlist, its reports and its public key
     for method, url in staff_only:
         response = call(client, method, url, secret=secret, json={})
         assert response.status_code == 403 and error_code(response) == "forbidden", (method, url)

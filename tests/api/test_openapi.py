@@ -48,7 +48,7 @@ def test_every_rule_is_described_and_every_description_is_a_rule(app):
     }
     assert routes == described
     assert all(rule.rule.startswith(PREFIX) for rule in api_rules(app))
-    assert len(routes) == 15  # 12 for elections and applications, 3 for the allowlist (snapshot, reports, key)
+    assert len(routes) == 16  # 13 for elections and applications, 3 for the allowlist (snapshot, reports, key)
 
 
 def path_parameters(operation: dict, components: dict) -> set[str]:

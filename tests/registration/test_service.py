@@ -3,11 +3,14 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from allowlist.addresses import AddressPolicy
 from portal.accounts.models import Role
+from portal.audit.models import AuditEvent
 from portal.elections.prague import end_of_prague_day
 from portal.extensions import db
+from portal.notifications.models import OutboxMessage
 from portal.registration import service
 from portal.registration.content import ApplicationContent
 from portal.registration.errors import (
@@ -247,3 +250,57 @@ def test_the_database_refuses_a_quota_over_the_limit(election, make_applicant):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_revocation_takes_the_approval_back_after_the_deadline_and_frees_the_quota(
+    election, make_applicant, make_application, staff
+):
+    applicant = make_applicant()
+    application = make_application(
+        election, applicant, production=["192.0.2.1", "192.0.2.2"], test=["192.0.2.9"], state="approved", staff=staff
+    )
+    approved = application.in_force
+    election_night = election.applications_close_at + timedelta(days=30)
+    revoked = service.revoke(application, staff=staff, at=election_night, internal_reason="  cites no source  ")
+    assert revoked is approved and approved.state is VersionState.REJECTED
+    assert application.in_force is None
+    assert approved.decided_by is staff and approved.decided_at == election_night
+    assert approved.internal_reason == "cites no source"
+    quota = db.session.get(AddressQuota, (applicant.organisation_id, election.id))
+    assert (quota.production_count, quota.test_count) == (0, 0)
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "application.revoke").order_by(AuditEvent.id.desc())
+    ).first()
+    assert event.subject_id == str(application.id) and event.reason == "cites no source"
+    assert event.before["state"] == "approved" and event.after["state"] == "rejected"
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "registration/mail/revoked.txt"))
+    assert {m.recipient for m in mails} == {applicant.email}
+
+
+@pytest.mark.parametrize("state", ["draft", "submitted", "rejected", "withdrawn"])
+def test_only_an_approval_in_force_can_be_revoked(election, make_application, staff, state):
+    made_as = {"withdrawn": "approved", "rejected": "submitted"}.get(state, state)
+    application = make_application(election, state=made_as, staff=staff)
+    if state == "rejected":
+        service.reject(application.latest, staff=staff, at=NOW)
+    if state == "withdrawn":
+        service.withdraw(application, user=application.created_by, at=NOW)
+    with pytest.raises(IllegalTransition):
+        service.revoke(application, staff=staff, at=NOW)
+    assert application.latest.state.value == state
+
+
+def test_revocation_leaves_a_pending_amendment_to_its_own_decision(election, make_applicant, make_application, staff):
+    applicant = make_applicant()
+    application = make_application(election, applicant, production=["192.0.2.1"], state="approved", staff=staff)
+    approved = application.in_force
+    draft = service.amend(application, user=applicant, at=NOW)
+    service.save_draft(draft, content(production=["192.0.2.3"]), POLICY, at=NOW)
+    service.submit(draft, POLICY, user=applicant, at=NOW)
+
+    service.revoke(application, staff=staff, at=NOW)
+    assert approved.state is VersionState.REJECTED and application.pending is draft
+    assert db.session.get(AddressQuota, (applicant.organisation_id, election.id)).production_count == 1
+
+    service.approve(draft, staff=staff, at=NOW)
+    assert application.in_force is draft and approved.state is VersionState.REJECTED
