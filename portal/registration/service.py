@@ -254,15 +254,7 @@ def approve(version: ApplicationVersion, *, staff: User, at: datetime, acknowled
 
 def reject(version: ApplicationVersion, *, staff: User, at: datetime, internal_reason: str = "") -> None:
     """R8: the office may refuse without giving a reason; a reason, if any, stays internal."""
-    application = version.application
-    quota = _lock_quota(application.organisation_id, application.election_id)
-    _transition(version, "reject", actor=staff, at=at, reason=internal_reason or None)
-    version.decided_at = at
-    version.decided_by = staff
-    version.internal_reason = internal_reason.strip()
-    _recount(quota)
-    _notify_decision(version, at)
-    db.session.flush()
+    _refuse(version, "reject", staff=staff, at=at, internal_reason=internal_reason, mail=DECISION_MAIL)
 
 
 def revoke(application: Application, *, staff: User, at: datetime, internal_reason: str = "") -> ApplicationVersion:
@@ -271,18 +263,27 @@ def revoke(application: Application, *, staff: User, at: datetime, internal_reas
 
     A pending amendment is left for its own decision: approving it later grants access again.
     """
-    quota = _lock_quota(application.organisation_id, application.election_id)
     version = application.in_force
     if version is None:
         raise IllegalTransition(action="revoke", state=application.latest.state.value)
-    _transition(version, "revoke", actor=staff, at=at, reason=internal_reason.strip() or None)
+    _refuse(version, "revoke", staff=staff, at=at, internal_reason=internal_reason, mail=REVOCATION_MAIL)
+    return version
+
+
+def _refuse(
+    version: ApplicationVersion, action: str, *, staff: User, at: datetime, internal_reason: str, mail: str
+) -> None:
+    """A rejection or a revocation: the decision, its internal reason, the quota recount and the outlet's mail."""
+    application = version.application
+    quota = _lock_quota(application.organisation_id, application.election_id)
+    reason = internal_reason.strip()
+    _transition(version, action, actor=staff, at=at, reason=reason or None)
     version.decided_at = at
     version.decided_by = staff
-    version.internal_reason = internal_reason.strip()
+    version.internal_reason = reason
     _recount(quota)
-    _notify_decision(version, at, template=REVOCATION_MAIL)
+    _notify_decision(version, at, template=mail)
     db.session.flush()
-    return version
 
 
 def _notify_decision(version: ApplicationVersion, at: datetime, template: str = DECISION_MAIL) -> None:
