@@ -177,7 +177,7 @@ def judge(evidence: Evidence) -> Verdict:
             bool(upstream) and worst_gap is not None and worst_gap >= plan.timing.proxy_refresh - FETCH_GAP_LEEWAY,
             f"max {max((u['max_per_interval'] for u in upstream), default=0)}; shortest gap "
             + ("n/a" if worst_gap is None else f"{worst_gap:.2f} s"),
-            f"1 (gap >= {plan.timing.proxy_refresh:.0f} s)",
+            f"1 (gap >= {plan.timing.proxy_refresh:.0f} s less {FETCH_GAP_LEEWAY} s of timer jitter)",
         ),
         Gate("flows and checks", not failed_checks, f"{len(evidence.checks) - len(failed_checks)} ok", "all ok"),
     ]
