@@ -397,7 +397,12 @@ def matrix_rows() -> Iterable[tuple[Kind, Action, Rule]]:
 
 
 def routes_of(kind: Kind, action: Action) -> list[str]:
-    return sorted(endpoint for endpoint, pair in ROUTES.items() if pair == (kind, action))
+    """The routes performing (kind, action): endpoint names, with the method where it decides."""
+    found = [endpoint for endpoint, pair in ROUTES.items() if pair == (kind, action)]
+    found += [
+        f"{endpoint} ({method})" for (endpoint, method), pair in ROUTES_BY_METHOD.items() if pair == (kind, action)
+    ]
+    return sorted(found)
 
 
 def render_markdown() -> str:
