@@ -30,7 +30,6 @@ from portal.extensions import db
 from portal.filming import service as filming
 from portal.filming.models import CollectionPoint
 from portal.meetings import service as meetings
-from tests.factories import sign_in
 from tests.filming.conftest import request_content
 
 #: Callers, by name. "member" belongs to the organisation that owns every object in the URLs;
@@ -59,8 +58,8 @@ class World:
 
 @pytest.fixture
 def matrix_app(make_app) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    """CSRF off, so that every POST reaches the policy; no rate limit, so that callers can sign in again."""
-    app = make_app(WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+    """CSRF off, so that every POST reaches the policy."""
+    app = make_app(WTF_CSRF_ENABLED=False)
 
     @app.after_request
     def expose_refusal(response):  # type: ignore[no-untyped-def]
@@ -193,17 +192,16 @@ class Callers:
         if caller not in self.clients:
             client = self.app.test_client()
             if caller != "anonymous":
-                # The second factor is proven once per caller elsewhere; signing in again and again
-                # within a minute would run out of fresh one-time codes.
+                # Signing in is tested elsewhere; here a session is planted as a sign-in leaves it, because
+                # signing in again and again would meet the sign-in limits and run out of one-time codes.
                 user = self.world.users[caller]
-                if user.is_staff:
-                    with client.session_transaction() as session:
-                        session["_user_id"] = user.get_id()
-                        session["_fresh"] = True
-                        session[SIGNED_IN_AT] = utcnow().timestamp()
+                db.session.refresh(user)  # an account route may have started a new session generation
+                with client.session_transaction() as session:
+                    session["_user_id"] = user.get_id()
+                    session["_fresh"] = True
+                    session[SIGNED_IN_AT] = utcnow().timestamp()
+                    if user.is_staff:
                         session[SECOND_FACTOR] = user.id
-                else:
-                    sign_in(client, user)
             self.clients[caller] = client
         return self.clients[caller]
 
@@ -241,6 +239,23 @@ def test_every_route_has_an_entry_in_the_policy(matrix_app):
         if route_rule(endpoint, method) is None
     ]
     assert missing == [], "routes without an entry in portal/accounts/policy.py ROUTES"
+
+
+def test_every_operation_of_the_openapi_document_is_a_route_in_the_policy(matrix_app):
+    """The API's description and its routes agree, and the policy covers every documented operation."""
+    from portal.api.openapi import document
+
+    rules = {}
+    for rule in matrix_app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            for method in rule.methods & set(METHODS):
+                rules[(path, method.lower())] = rule.endpoint
+    documented = [
+        (path, method) for path, item in document()["paths"].items() for method in item if method.upper() in METHODS
+    ]
+    assert documented and all((path, method) in rules for path, method in documented)
+    assert all(route_rule(rules[(path, method)], method.upper()) for path, method in documented)
 
 
 def test_the_policy_names_no_route_that_does_not_exist(matrix_app):
