@@ -142,16 +142,43 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--head",
+    "recorded_heads",
+    multiple=True,
+    metavar="ID:HASH",
+    help="A head printed earlier by `portal audit head`: that event must still carry that hash (repeatable).",
+)
 @with_appcontext
-def audit_verify() -> None:
-    """Recompute the hash chain: exit 0 when intact, 1 (with the first bad event) when not."""
-    from portal.audit.service import verify_chain
+def audit_verify(recorded_heads: tuple[str, ...]) -> None:
+    """Recompute the keyed hash chain: exit 0 when intact, 1 (with the first bad event) when not."""
+    from portal.audit.service import event_hash, verify_chain
 
     report = verify_chain()
     if not report.ok:
         click.echo(report.describe(), err=True)
         raise SystemExit(1)
+    for recorded in recorded_heads:
+        event_id, _, expected = recorded.partition(":")
+        if not event_id.isdigit() or len(expected) != 64:
+            raise click.BadParameter(
+                f"{recorded!r}: expected ID:HASH as printed by `portal audit head`", param_hint="--head"
+            )
+        if event_hash(int(event_id)) != expected.lower():
+            click.echo(f"audit chain broken: event {event_id} no longer carries the recorded hash {expected}", err=True)
+            raise SystemExit(1)
     click.echo(report.describe())
+
+
+@audit.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print the chain's head as ID:HASH (and when), to record outside the database."""
+    from portal.audit.service import chain_head
+
+    head = chain_head()
+    when = head.occurred_at.isoformat() if head.occurred_at else "-"
+    click.echo(f"{head.event_id}:{head.hash} {when}")
 
 
 # --- outbox: the sender of outgoing mail --------------------------------------------------------------
