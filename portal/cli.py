@@ -136,6 +136,25 @@ def import_points_command(source: Path) -> None:
     click.echo(f"collection points: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
 
 
+@users.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role if r.is_staff]), required=True)
+@with_appcontext
+def set_role(email: str, role: str) -> None:
+    """Give a staff member another staff role; every session of theirs ends."""
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.is_staff:
+        raise click.UsageError(f"{email}: no staff account with this e-mail")
+    before = user.role.value
+    accounts.change_role(user, Role(role), actor=None, at=utcnow(), actor_label="cli")
+    db.session.commit()
+    click.echo(
+        f"{user.email}: {before} -> {role}; signed out everywhere"
+        if before != role
+        else f"{user.email}: already {role}"
+    )
+
+
 @main.group()
 def audit() -> None:
     """The append-only audit log."""

@@ -22,6 +22,7 @@ from portal.accounts.errors import (
     InvalidSecondFactor,
     InvalidToken,
     OrganisationRegistered,
+    SignInDelayed,
 )
 from portal.accounts.forms import (
     LoginForm,
@@ -77,6 +78,18 @@ def _queue_confirmation(user: User) -> None:
     )
 
 
+def _queue_signup_notice(user: User) -> None:
+    """Tell an account's owner that someone tried to register with their address."""
+    enqueue(
+        user.email,
+        "accounts/mail/signup_existing.txt",
+        user.language,
+        at=utcnow(),
+        login_link=_external("accounts.login"),
+        reset_link=_external("accounts.request_reset"),
+    )
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_login_limit, exempt_when=_only_posts)
 def signup() -> str | Response:
@@ -93,7 +106,12 @@ def signup() -> str | Response:
                 language=form.language.data,
             )
         except EmailTaken:
-            form.email.errors.append(_("An account with this e-mail already exists. Sign in, or reset its password."))
+            # The same answer as a registration: the address's owner hears of it, nobody else.
+            existing = service.find_user_by_email(form.email.data)
+            if existing is not None:
+                _queue_signup_notice(existing)
+                db.session.commit()
+            return render_template("accounts/check_email.html", email=service.normalise_email(form.email.data))
         except OrganisationRegistered:
             form.ico.errors.append(
                 _("An organisation with this IČO is already registered. Ask its contact person to add you.")
@@ -140,8 +158,17 @@ def login() -> str | Response:
         try:
             user = service.authenticate(form.email.data, form.password.data, at=utcnow())
         except InvalidCredentials:
+            db.session.commit()  # the failure counts towards the address's delay
             form.form_errors.append(_("The e-mail or the password is wrong."))
+        except SignInDelayed as delayed:
+            form.form_errors.append(
+                _(
+                    "Too many wrong passwords for this e-mail address. Try again in %(seconds)d s.",
+                    seconds=delayed.seconds,
+                )
+            )
         except EmailNotConfirmed:
+            db.session.commit()
             form.form_errors.append(_("Confirm your e-mail address first: open the link we sent you."))
         else:
             db.session.commit()
@@ -225,6 +252,10 @@ def _qr_data_uri(text: str) -> str:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Sign out here and everywhere else: a copied session cookie stops working too."""
+    if current_user.is_authenticated:
+        service.end_every_session(current_user)
+        db.session.commit()
     end_session()
     flash(_("You have been signed out."), "info")
     return redirect(url_for("site.home"))
@@ -261,12 +292,26 @@ def reset_password(user_id: int, token: str) -> str | Response:
         return render_template("accounts/invalid_link.html"), 400  # type: ignore[return-value]
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        service.set_password(user, form.password.data)
-        service.confirm_email(user, at=utcnow())
-        record("user.password_changed", user, actor=user, at=utcnow(), client_address=request_client_address())
+        revoked = service.reset_password(user, form.password.data, at=utcnow())
+        enqueue(
+            user.email,
+            "accounts/mail/password_reset_done.txt",
+            user.language,
+            at=utcnow(),
+            revoked_tokens=revoked,
+            reset_link=_external("accounts.request_reset"),
+        )
         db.session.commit()
         end_session()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
+        if revoked:
+            flash(
+                _(
+                    "Every sign-in of your account has ended; API tokens revoked: %(count)d.",
+                    count=len(revoked),
+                ),
+                "info",
+            )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
 
