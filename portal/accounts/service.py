@@ -158,6 +158,16 @@ def set_password(user: User, password: str) -> None:
     end_every_session(user)
 
 
+def change_password(user: User, current: str, new: str, *, at: datetime) -> None:
+    """A signed-in person's new password: the current one is checked like a sign-in (the same
+    per-address delays), then every session of theirs ends."""
+    from portal.audit.service import record, request_client_address
+
+    authenticate(user.email, current, at=at)
+    set_password(user, new)
+    record("user.password_changed", user, actor=user, at=at, client_address=request_client_address())
+
+
 def reset_password(user: User, password: str, *, at: datetime) -> list[str]:
     """A password reset: the new password, every session ended, every API token revoked (a reset
     means the old password may be known to someone else, and so may a token made with it).

@@ -25,6 +25,7 @@ from portal.accounts.errors import (
     SignInDelayed,
 )
 from portal.accounts.forms import (
+    ChangePasswordForm,
     LoginForm,
     OrganisationForm,
     ProfileForm,
@@ -314,6 +315,42 @@ def reset_password(user_id: int, token: str) -> str | Response:
             )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, exempt_when=_only_posts)
+def change_password() -> str | Response:
+    """A new password; every other session of the person ends, this one starts afresh."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        second_factor = has_second_factor_in_session(user)
+        try:
+            service.change_password(user, form.current_password.data, form.password.data, at=utcnow())
+        except InvalidCredentials:
+            db.session.commit()  # the failure counts towards the address's delay
+            form.current_password.errors.append(_("This is not your current password."))
+        except SignInDelayed as delayed:
+            form.current_password.errors.append(
+                _(
+                    "Too many wrong passwords for this e-mail address. Try again in %(seconds)d s.",
+                    seconds=delayed.seconds,
+                )
+            )
+        else:
+            enqueue(
+                user.email,
+                "accounts/mail/password_changed.txt",
+                user.language,
+                at=utcnow(),
+                reset_link=_external("accounts.request_reset"),
+            )
+            db.session.commit()
+            start_session(user, second_factor=second_factor)
+            flash(_("Your password has been changed. Every other sign-in of your account has ended."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -217,3 +217,49 @@ def test_the_sign_in_page_refuses_during_a_delay_from_any_address(app, make_appl
     assert post_form(owner, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
     db.session.expire_all()
     assert db.session.get(throttle.LoginFailures, throttle._key(user.email)) is None
+
+
+# --- a password change while signed in ------------------------------------------------------------
+
+
+def test_a_password_change_ends_every_other_session_and_keeps_this_one(app, client, make_applicant, mailbox):
+    user = make_applicant()
+    db.session.commit()
+    sign_in(client, user)
+    thief = copy_of(app, client)
+    elsewhere = app.test_client()
+    sign_in(elsewhere, user)
+    wrong = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not my password",
+            "password": "a new long password",
+            "password_again": "a new long password",
+        },
+    )
+    assert "Toto není Vaše současné heslo." in wrong.get_data(as_text=True)
+    assert signed_in(thief) and signed_in(elsewhere)  # a refused change changes nothing
+    changed = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "password": "a new long password", "password_again": "a new long password"},
+    )
+    assert changed.status_code == 302
+    assert signed_in(client)
+    assert not signed_in(thief) and not signed_in(elsewhere)
+    assert mailbox.wait_for(user.email)["Subject"] == "Vaše heslo bylo změněno"
+    assert post_form(elsewhere, "/login", {"email": user.email, "password": "a new long password"}).status_code == 302
+
+
+def test_a_staff_password_change_keeps_the_second_factor_of_this_session(app, client, make_staff):
+    staff = make_staff(role=Role.REVIEWER)
+    db.session.commit()
+    sign_in(client, staff)
+    changed = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "password": "a new long password", "password_again": "a new long password"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/staff/audit").status_code == 200
