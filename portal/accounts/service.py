@@ -238,7 +238,18 @@ def enrol_second_factor(user: User, secret: str, code: str, *, at: datetime) -> 
 
 
 def verify_second_factor(user: User, code: str, *, at: datetime) -> None:
+    """Accept a fresh code; wrong codes are counted per account with the sign-in delays (the caller
+    commits the count even though it refuses), so the code cannot be guessed from many addresses."""
+    key = f"second-factor:{user.id}"
+    wait = throttle.seconds_to_wait(key, at=at)
+    if wait:
+        raise SignInDelayed(wait)
     if user.totp_secret is None:
         raise InvalidSecondFactor()
-    user.totp_last_step = _accepted_step(user.totp_secret, code, at, user.totp_last_step)
+    try:
+        user.totp_last_step = _accepted_step(user.totp_secret, code, at, user.totp_last_step)
+    except InvalidSecondFactor:
+        throttle.note_failure(key, at=at)
+        raise
+    throttle.forget(key)
     db.session.flush()

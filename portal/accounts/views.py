@@ -199,7 +199,12 @@ def second_factor() -> str | Response:
         try:
             service.verify_second_factor(user, form.code.data, at=utcnow())
         except InvalidSecondFactor:
+            db.session.commit()  # the failure counts towards the account's delay
             form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
+        except SignInDelayed as delayed:
+            form.code.errors.append(
+                _("Too many wrong codes for this account. Try again in %(seconds)d s.", seconds=delayed.seconds)
+            )
         else:
             db.session.commit()
             if current_user.is_authenticated:

@@ -263,3 +263,23 @@ def test_a_staff_password_change_keeps_the_second_factor_of_this_session(app, cl
     )
     assert changed.status_code == 302
     assert client.get("/staff/audit").status_code == 200
+
+
+def test_wrong_second_factor_codes_cost_growing_delays_per_account(app, make_staff):
+    import pyotp
+
+    from portal.accounts.errors import InvalidSecondFactor
+
+    staff = make_staff(role=Role.REVIEWER)
+    totp = pyotp.TOTP(staff.totp_secret)
+    right = totp.at(T0)
+    valid = {totp.at(T0 + timedelta(seconds=s)) for s in (-30, 0, 30)}
+    wrong = next(code for code in (f"{n:06d}" for n in range(10)) if code not in valid)
+    for _ in range(throttle.FREE_FAILURES):
+        with pytest.raises(InvalidSecondFactor):
+            service.verify_second_factor(staff, wrong, at=T0)
+    with pytest.raises(SignInDelayed) as delayed:
+        service.verify_second_factor(staff, right, at=T0)
+    assert delayed.value.seconds == 1
+    service.verify_second_factor(staff, right, at=T0 + timedelta(seconds=1))
+    assert throttle.seconds_to_wait(f"second-factor:{staff.id}", at=T0 + timedelta(seconds=1)) == 0
