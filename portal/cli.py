@@ -149,22 +149,68 @@ def import_points_command(source: Path) -> None:
     click.echo(f"collection points: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
 
 
+@users.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role if r.is_staff]), required=True)
+@with_appcontext
+def set_role(email: str, role: str) -> None:
+    """Give a staff member another staff role; every session of theirs ends."""
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.is_staff:
+        raise click.UsageError(f"{email}: no staff account with this e-mail")
+    before = user.role.value
+    accounts.change_role(user, Role(role), actor=None, at=utcnow(), actor_label="cli")
+    db.session.commit()
+    click.echo(
+        f"{user.email}: {before} -> {role}; signed out everywhere"
+        if before != role
+        else f"{user.email}: already {role}"
+    )
+
+
 @main.group()
 def audit() -> None:
     """The append-only audit log."""
 
 
 @audit.command("verify")
+@click.option(
+    "--head",
+    "recorded_heads",
+    multiple=True,
+    metavar="ID:HASH",
+    help="A head printed earlier by `portal audit head`: that event must still carry that hash (repeatable).",
+)
 @with_appcontext
-def audit_verify() -> None:
-    """Recompute the hash chain: exit 0 when intact, 1 (with the first bad event) when not."""
-    from portal.audit.service import verify_chain
+def audit_verify(recorded_heads: tuple[str, ...]) -> None:
+    """Recompute the keyed hash chain: exit 0 when intact, 1 (with the first bad event) when not."""
+    from portal.audit.service import event_hash, verify_chain
 
     report = verify_chain()
     if not report.ok:
         click.echo(report.describe(), err=True)
         raise SystemExit(1)
+    for recorded in recorded_heads:
+        event_id, _, expected = recorded.partition(":")
+        if not event_id.isdigit() or len(expected) != 64:
+            raise click.BadParameter(
+                f"{recorded!r}: expected ID:HASH as printed by `portal audit head`", param_hint="--head"
+            )
+        if event_hash(int(event_id)) != expected.lower():
+            click.echo(f"audit chain broken: event {event_id} no longer carries the recorded hash {expected}", err=True)
+            raise SystemExit(1)
     click.echo(report.describe())
+
+
+@audit.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print the chain's head as ID:HASH (and when), to record outside the database."""
+    from portal.audit.service import chain_head
+
+    head = chain_head()
+    when = head.occurred_at.isoformat() if head.occurred_at else "-"
+    click.echo(f"{head.event_id}:{head.hash} {when}")
 
 
 # --- outbox: the sender of outgoing mail --------------------------------------------------------------

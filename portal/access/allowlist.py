@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from allowlist.phase import LiveWindow, Schedule
 from allowlist.snapshot import Entry, Snapshot, sign_document, snapshot_document
+from portal import keyfiles
 from portal.db import Model
 from portal.elections.models import Election
 from portal.extensions import db
@@ -155,25 +156,13 @@ def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Publ
 
 
 def signing_key() -> Ed25519PrivateKey:
-    """The portal's Ed25519 key (PORTAL_ALLOWLIST_KEY, a PEM file). Development and tests make one
-    under the instance folder; production refuses to start without it (config.py)."""
+    """The portal's Ed25519 key (PORTAL_ALLOWLIST_KEY, a PEM file). Development makes one under
+    ``var/`` when the setting is empty; production refuses to start without it (config.py)."""
     cached = current_app.extensions.get("portal.allowlist_key")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     configured = current_app.config.get("PORTAL_ALLOWLIST_KEY") or ""
-    path = Path(configured) if configured else Path(current_app.instance_path) / "allowlist-key.pem"
-    if not path.exists() and not configured:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        generated = Ed25519PrivateKey.generate()
-        path.write_bytes(
-            generated.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        path.chmod(0o600)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
+    key = keyfiles.load(Path(configured)) if configured else keyfiles.load_or_create(keyfiles.DEVELOPMENT_KEY)
     current_app.extensions["portal.allowlist_key"] = key
     return key
 

@@ -221,6 +221,8 @@ def databox(application_id: int) -> str | WerkzeugResponse:
     request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] * 2
     application = load_application(application_id, Action.RECORD_DATABOX, kind=Kind.DATABOX_RECORD)
     form = DataboxForm()
+    if not current_app.config["PORTAL_DATABOX_IMPORT"]:
+        del form.zfo  # no trusted roots: deliveries are typed in by hand only
     if form.validate_on_submit():
         try:
             delivery = _delivery_from(form)
@@ -239,7 +241,7 @@ def databox(application_id: int) -> str | WerkzeugResponse:
 
 def _delivery_from(form: DataboxForm) -> signing.DataboxDelivery | None:
     """From the .zfo when given (its signature verified), else from the fields typed by hand."""
-    if form.zfo.data:
+    if "zfo" in form and form.zfo.data:
         message = parse_zfo(form.zfo.data.read(), trust_roots=signing.databox_roots())
         pdfs = [a for a in message.attachments if a.data.startswith(b"%PDF-")]
         if len(pdfs) != 1:
@@ -250,7 +252,10 @@ def _delivery_from(form: DataboxForm) -> signing.DataboxDelivery | None:
         )
     missing = [f for f in (form.message_id, form.sender_box_id, form.delivered_at, form.attachment) if not f.data]
     for field in missing:
-        field.errors = [*field.errors, _("Fill this in, or upload the .zfo message instead.")]
+        field.errors = [
+            *field.errors,
+            _("Fill this in, or upload the .zfo message instead.") if "zfo" in form else _("Fill this in."),
+        ]
     if missing:
         return None
     try:

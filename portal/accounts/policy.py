@@ -181,6 +181,7 @@ ROUTES: Mapping[str, tuple[Kind, Action]] = {
     "accounts.reset_password": (_K.ACCOUNT, _A.CREATE),
     "accounts.profile": (_K.ACCOUNT, _A.EDIT),
     "accounts.enrol_second_factor": (_K.ACCOUNT, _A.EDIT),
+    "accounts.change_password": (_K.ACCOUNT, _A.EDIT),
     "accounts.organisation": (_K.ORGANISATION, _A.VIEW),
     "accounts.edit_organisation": (_K.ORGANISATION, _A.EDIT),
     "accounts.organisations": (_K.ORGANISATION, _A.MANAGE),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from datetime import UTC, time
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
+from portal import csvsafe
 from portal.audit.forms import AuditFilterForm
 from portal.audit.models import AuditEvent
 from portal.audit.service import EventFilter, changes, iter_events, select_events
@@ -40,8 +40,6 @@ CSV_COLUMNS = (
 #: Czech Excel expects semicolons (the comma is the decimal separator) and a BOM to read UTF-8.
 CSV_DELIMITER = ";"
 BOM = "\ufeff"
-#: A cell starting with one of these is a formula to a spreadsheet; such text gets a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filter_form() -> AuditFilterForm:
@@ -107,7 +105,7 @@ def _csv_chunks(app: Flask, where: EventFilter, rows_per_chunk: int = 200) -> It
     """Runs while the server sends the body, after the view has returned: in an application
     context (and database session) of its own, which needs nothing from the request."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
+    writer = csvsafe.writer(buffer, delimiter=CSV_DELIMITER)
     buffer.write(BOM)
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
@@ -130,7 +128,7 @@ def _csv_row(event: AuditEvent) -> list[str]:
     def json_cell(value: object) -> str:
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
-    cells = [
+    return [
         str(event.id),
         event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "" if event.actor_id is None else str(event.actor_id),
@@ -145,4 +143,3 @@ def _csv_row(event: AuditEvent) -> list[str]:
         event.previous_hash,
         event.hash,
     ]
-    return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in cells]

@@ -292,6 +292,29 @@ def test_a_zfo_not_signed_by_the_data_box_system_is_refused(outlet, pki, reviewe
     assert latest(application.id).state is VersionState.DRAFT
 
 
+def test_with_the_zfo_import_off_the_form_offers_no_upload_and_takes_none(outlet, reviewer_client, signed_app):
+    from io import BytesIO
+
+    client, application, base = outlet
+    signed_app.config["PORTAL_DATABOX_IMPORT"] = False
+    url = f"/staff/applications/{application.id}/databox"
+    page = reviewer_client.get(url).get_data(as_text=True)
+    assert 'name="zfo"' not in page and ".zfo" not in page and 'name="message_id"' in page
+    zfo = make_zfo(attachments=[("zadost.pdf", "application/pdf", download(client, base))])
+    response = post_form(
+        reviewer_client, url, {"zfo": (BytesIO(zfo), "zprava.zfo")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200 and "Vyplňte toto pole." in response.get_data(as_text=True)
+    assert latest(application.id).state is VersionState.DRAFT
+    typed = post_form(
+        reviewer_client,
+        url,
+        databox_form(download(client, base), "2099-12-18T23:30"),
+        content_type="multipart/form-data",
+    )
+    assert typed.status_code == 302 and latest(application.id).state is VersionState.SUBMITTED
+
+
 def test_an_organisation_seal_is_accepted_only_where_the_election_allows_seals(outlet, pki):
     client, application, base = outlet
     sealed = pki.sign_pdf(download(client, base), "seal")
