@@ -1,6 +1,9 @@
 """Signed submissions end to end over HTTP: download the generated PDF, sign it with the test PKI,
 upload it; refusals say why; staff record data-box deliveries."""
 
+import base64
+import hashlib
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -264,12 +267,21 @@ def test_staff_record_a_zfo_message_with_a_signed_attachment(outlet, pki, review
     delivered = (datetime.now(PRAGUE) + timedelta(hours=2)).replace(microsecond=0)
     zfo = make_zfo(attachments=[("zadost.pdf", "application/pdf", signed)], delivered_at=delivered)
     signed_app.config["PORTAL_DATABOX_ROOTS"] = (default_pki().root_pem,)
+    url = f"/staff/applications/{application.id}/databox"
     response = post_form(
-        reviewer_client,
-        f"/staff/applications/{application.id}/databox",
-        {"zfo": (BytesIO(zfo), "zprava.zfo")},
-        content_type="multipart/form-data",
+        reviewer_client, url, {"zfo": (BytesIO(zfo), "zprava.zfo")}, content_type="multipart/form-data"
     )
+    # First the message is read and shown, nothing recorded yet ...
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="databox-confirm"' in page
+    assert '<code id="inspected-message-id">1234567890</code>' in page
+    assert "CN=ZFO Test Root CA,O=Test PKI,C=CZ" in page  # the path up to the root
+    assert hashlib.sha256(signed).hexdigest() in page
+    assert latest(application.id).state is VersionState.DRAFT
+    # ... then staff record it: the same file comes back and is read again.
+    zfo_data = re.search(r'name="zfo_data" type="hidden" value="([^"]+)"', page)
+    assert zfo_data is not None and base64.b64decode(zfo_data.group(1)) == zfo
+    response = post_form(reviewer_client, url, {"zfo_data": zfo_data.group(1)})
     assert response.status_code == 302
     record = latest(application.id).submission_record
     assert record.channel is SubmissionChannel.DATABOX and record.verdict["accepted"] is True
