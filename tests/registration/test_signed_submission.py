@@ -342,3 +342,44 @@ def test_an_upload_for_an_incomplete_draft_names_what_is_missing(outlet, pki, si
         required = str(FIELD_ERRORS["required"])
     assert required in notices(client, response)
     assert latest(application.id).state is VersionState.DRAFT
+
+
+def _inspect(reviewer_client, application, zfo):
+    from io import BytesIO
+
+    url = f"/staff/applications/{application.id}/databox"
+    return post_form(reviewer_client, url, {"zfo": (BytesIO(zfo), "zprava.zfo")}, content_type="multipart/form-data")
+
+
+def test_a_zfo_signed_with_sha1_is_refused_as_old_not_as_forged(outlet, reviewer_client, signed_app):
+    from tests.signatures.zfo import default_pki, message_xml, sign_cms_with
+
+    client, application, base = outlet
+    signed_app.config["PORTAL_DATABOX_ROOTS"] = (default_pki().root_pem,)
+    zfo = sign_cms_with(message_xml(attachments=[("zadost.pdf", "application/pdf", download(client, base))]))
+    page = _inspect(reviewer_client, application, zfo).get_data(as_text=True)
+    assert 'id="zfo-error-1"' in page and "SHA-1" in page
+    assert 'id="databox-confirm"' not in page
+    assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_the_confirmation_is_read_and_verified_again(outlet, reviewer_client, signed_app):
+    from tests.signatures.zfo import default_pki
+
+    client, application, base = outlet
+    signed_app.config["PORTAL_DATABOX_ROOTS"] = (default_pki().root_pem,)
+    zfo = make_zfo(attachments=[("zadost.pdf", "application/pdf", download(client, base))])
+    assert 'id="databox-confirm"' in _inspect(reviewer_client, application, zfo).get_data(as_text=True)
+    url = f"/staff/applications/{application.id}/databox"
+    changed = zfo.replace(b"Redakce Testov", b"Redakce testov")
+    for value in (base64.b64encode(changed).decode(), "not base64!"):
+        response = post_form(reviewer_client, url, {"zfo_data": value})
+        assert response.status_code == 200 and 'id="zfo-error-1"' in response.get_data(as_text=True)
+    assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_the_read_button_without_a_file_asks_for_one(outlet, reviewer_client):
+    _, application, _ = outlet
+    response = post_form(reviewer_client, f"/staff/applications/{application.id}/databox", {"inspect": "1"})
+    assert response.status_code == 200 and 'id="zfo-error-1"' in response.get_data(as_text=True)
+    assert latest(application.id).state is VersionState.DRAFT
