@@ -377,6 +377,9 @@ async def _validate_path(
         raise DataboxError("signer_not_trusted", f"a certificate on the path of {who} was not valid at {when}") from exc
     except (PathBuildingError, ValidationError) as exc:
         raise DataboxError("signer_not_trusted", f"the signer {who} does not chain to a configured trust root") from exc
+    except Exception as exc:  # the boundary: certificates carried in a hostile file reach
+        # certvalidator's parsers, which may raise anything; no path was found, so not trusted.
+        raise DataboxError("signer_not_trusted", f"the path of the signer {who} cannot be validated") from exc
     certs = list(path.iter_certs(include_root=True))
     return tuple(subject_string(cert.subject) for cert in reversed(certs))
 

@@ -30,6 +30,7 @@ from tests.signatures.zfo import (
     MINIMAL_PDF,
     NS_DELIVERY,
     NS_ISDS,
+    NS_MESSAGE,
     NS_SENT_MESSAGE,
     PRAGUE,
     XmlAttachment,
@@ -118,9 +119,11 @@ def test_several_attachments_and_a_large_one(pki):
     assert [(a.filename, a.mime_type, a.data) for a in message.attachments] == files
 
 
-def test_sent_message_wrapper_namespace_is_accepted():
-    message = parse_zfo(make_zfo(wrapper_ns=NS_SENT_MESSAGE))
-    assert message.recipient_box_id == "2gfaasy"
+@pytest.mark.parametrize("namespace", [NS_MESSAGE, NS_SENT_MESSAGE, NS_ISDS])
+def test_every_wrapper_namespace_is_accepted(pki, namespace):
+    """Received (``v20/message``), sent (``v20/SentMessage``) and the plain SOAP answer (``v20``)."""
+    message = parse_zfo(make_zfo(wrapper_ns=namespace), trust_roots=[pki.root_pem])
+    assert message.recipient_box_id == "2gfaasy" and len(message.chain) == 3
 
 
 def test_ecdsa_and_pss_signatures_are_verified():
@@ -828,3 +831,20 @@ def test_to_json_has_the_inspected_facts(pki):
             "kind": "file",
         }
     ]
+
+
+def test_random_corruption_of_a_real_message_never_escapes_as_another_exception():
+    data = (REAL / "DZ_6452235.zfo").read_bytes()
+    expected = read_real("DZ_6452235.zfo")
+    rng = random.Random(20180425)  # noqa: S311 -- reproducible corruption
+    codes = set()
+    for _ in range(120):
+        corrupted = bytearray(data)
+        corrupted[rng.randrange(len(corrupted))] ^= 1 << rng.randrange(8)
+        try:
+            message = parse_zfo(bytes(corrupted), trust_roots=POSTSIGNUM, expected_recipient=None)
+        except DataboxError as error:
+            codes.add(error.code)
+        else:  # a flip outside what is signed (the unsigned timestamp, say): what was read is what was signed
+            assert message == expected
+    assert {"not_cms", "signature_invalid"} <= codes
