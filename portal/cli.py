@@ -15,6 +15,7 @@ from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.extensions import db
 from portal.night.cli import feed_group
+from portal.signatures.databox_cli import databox_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -502,3 +503,4 @@ def firewall_command(arguments: tuple[str, ...]) -> None:
 
 
 main.add_command(feed_group)
+main.add_command(databox_group)

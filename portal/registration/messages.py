@@ -166,6 +166,11 @@ def signature_reason_messages(reasons: object) -> list[str]:
 DATABOX_ERRORS = {
     "not_cms": _l("This is not a data message (.zfo) file."),
     "signature_invalid": _l("The data message's signature is not valid: the file was changed."),
+    "weak_algorithm": _l(
+        "The data message is signed with %(algorithm)s, an algorithm retired for signatures: "
+        "it cannot prove today that it was not changed."
+    ),
+    "revoked": _l("The data-box system's certificate was revoked before the message was signed."),
     "signer_not_trusted": _l("The data message is not signed by the data-box system."),
     "not_a_message": _l("The file does not contain a data message."),
     "wrong_recipient": _l("The message was not sent to the office's data box."),
@@ -175,4 +180,8 @@ DATABOX_ERRORS = {
 
 
 def databox_error_message(error: object) -> str:
-    return str(DATABOX_ERRORS.get(getattr(error, "code", ""), DATABOX_ERRORS["malformed_xml"]))
+    code = getattr(error, "code", "")
+    text = str(DATABOX_ERRORS.get(code, DATABOX_ERRORS["malformed_xml"]))
+    if code == "weak_algorithm":
+        return text % {"algorithm": getattr(error, "algorithm", None) or "?"}
+    return text
