@@ -6,7 +6,7 @@ The portal maps reason codes to messages in the user's language; this module has
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,14 +113,18 @@ class SignatureReport:
 
     field_name: str
     signer: SignerInfo | None
-    #: The signing time used for the deadline: the timestamp token's time when there is a trusted one,
-    #: else the time the signer claims, never later than the upload.
+    #: The signing time used for the deadline: the trusted timestamp token's time when there is one,
+    #: else the upload (the claimed time is the signer's say-so).
     signing_time: datetime | None
     #: The time of a valid signature timestamp token, when present.
     timestamp: datetime | None
     #: "entire_file", "entire_revision", "contiguous_block_from_start" or "unclear".
     coverage: str
     reasons: tuple[Reason, ...]
+    #: The time the signer claims (the CMS signing time), shown but never relied on.
+    claimed_time: datetime | None = None
+    #: The revision the signature covers (0 = the first); not stored.
+    signed_revision: int | None = field(default=None, compare=False)
 
     @property
     def accepted(self) -> bool:
@@ -135,6 +139,7 @@ class SignatureReport:
             timestamp=_from_iso(document.get("timestamp")),
             coverage=document["coverage"],
             reasons=tuple(Reason(code) for code in document["reasons"]),
+            claimed_time=_from_iso(document.get("claimed_time")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -145,6 +150,7 @@ class SignatureReport:
             "signer": self.signer.to_json() if self.signer else None,
             "signing_time": _iso(self.signing_time),
             "timestamp": _iso(self.timestamp),
+            "claimed_time": _iso(self.claimed_time),
             "coverage": self.coverage,
         }
 

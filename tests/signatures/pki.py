@@ -650,7 +650,10 @@ class TestPKI:
 
             post = await tbs.perform_signature(
                 document_digest=digest.document_digest,
-                pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=session.system_time),
+                pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+                    signing_time=session.system_time,
+                    adobe_revinfo_attr=None if validation_info is None else validation_info.adobe_revinfo_attr,
+                ),
             )
             await post.post_signature_processing(output, chunk_size=4096)
             output.seek(0)

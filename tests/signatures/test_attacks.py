@@ -218,8 +218,6 @@ def test_a_revoked_entry_in_the_dss_is_revoked(
     trust = test_pki.trust_config(crls=())
     signed = test_pki.add_dss(test_pki.sign_pdf(application_pdf, "revoked"))
     refused(validate_pdf(signed, trust=trust), Reason.REVOKED)
-    cms = test_pki.sign_pdf(application_pdf, "revoked", cms_revinfo=True)
-    refused(validate_pdf(cms, trust=trust), Reason.REVOKED)
 
 
 @pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1()], ids=["P-256", "P-384"])
