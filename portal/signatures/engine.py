@@ -82,6 +82,10 @@ class _Material:
     def without_lists(material: _Material) -> _Material:
         return replace(material, lists=None)
 
+    @staticmethod
+    def without_crls(material: _Material) -> _Material:
+        return replace(material, crls=(), crypto_crls=())
+
 
 _material_cache: dict[str, _Material] = {}
 _material_lock = threading.Lock()
@@ -264,7 +268,9 @@ async def _validate(
             continue
         extra: list[Reason] = []
         revision = report.signed_revision
-        if structure.trailing_data or (structure.hidden_in is not None and revision is not None and structure.hidden_in > revision):
+        if structure.trailing_data or (
+            structure.hidden_in is not None and revision is not None and structure.hidden_in > revision
+        ):
             extra.append(Reason.MODIFIED_AFTER_SIGNING)
         elif structure.hidden_in is not None:
             extra.append(Reason.MALFORMED_PDF)
@@ -273,8 +279,44 @@ async def _validate(
                 extra.extend(stamp.reasons)
         if extra:
             report = replace(report, reasons=tuple(dict.fromkeys(report.reasons + tuple(extra))))
-        reports.append(report)
-    return Verdict.from_reports(digest, tuple(reports))
+        reports.append(_with_level(report, timestamps, _dss_revision(reader)))
+    verdict = Verdict.from_reports(digest, tuple(reports))
+    return replace(verdict, trusted_lists=material.lists.lists if material.lists is not None else ())
+
+
+def _with_level(
+    report: SignatureReport, timestamps: list[_DocumentTimestamp], dss_revision: int | None
+) -> SignatureReport:
+    """The PAdES baseline level: B-T with a trusted signature timestamp or a valid document timestamp
+    after the signature; B-LT when also the revocation data in the file covers the path; B-LTA when
+    also a valid document timestamp follows the last change of that data."""
+    if report.pades_level is None or report.signed_revision is None:
+        return report
+    valid_after = [t.revision for t in timestamps if not t.reasons and t.revision > report.signed_revision]
+    level = "B-T" if report.timestamp is not None or valid_after else "B-B"
+    if level == "B-T" and report.revinfo_embedded:
+        level = "B-LT"
+        after_data = dss_revision if dss_revision is not None else report.signed_revision
+        if any(revision > after_data for revision in valid_after):
+            level = "B-LTA"
+    return replace(report, pades_level=level)
+
+
+def _dss_revision(reader: Any) -> int | None:
+    """The revision that last changed the document security store, None without one."""
+    from pyhanko.pdf_utils import generic
+
+    dss = reader.root.raw_get("/DSS") if "/DSS" in reader.root else None
+    if dss is None:
+        return None
+    if not isinstance(dss, generic.IndirectObject):
+        return reader.xrefs.get_last_change(reader.root_ref) if hasattr(reader, "root_ref") else None
+    revisions = [reader.xrefs.get_last_change(dss.reference)]
+    for key in ("/CRLs", "/OCSPs", "/Certs"):
+        value = dss.get_object().raw_get(key) if key in dss.get_object() else None
+        if isinstance(value, generic.IndirectObject):
+            revisions.append(reader.xrefs.get_last_change(value.reference))
+    return max(revisions)
 
 
 @dataclass(frozen=True)
@@ -319,7 +361,9 @@ def _structure(reader: Any, data: bytes) -> _Structure:
         for part in (section, section.hybrid.xref_data if section.hybrid is not None else None):
             if part is not None:
                 # an offset pointing at the whitespace before the header is a common harmless slip
-                listed.update({_skip_whitespace(data, offset): idnum for idnum, (_gen, offset) in part.standard_xrefs.items()})
+                listed.update(
+                    {_skip_whitespace(data, offset): idnum for idnum, (_gen, offset) in part.standard_xrefs.items()}
+                )
         sections.append((info.start_location, revision))
         eof = data.find(b"%%EOF", info.end_location)
         if eof < 0:
@@ -397,7 +441,15 @@ async def _document_timestamps(
             status = await async_validate_pdf_timestamp(
                 embedded, validation_context=_validation_context(material, trust, received_at, tsa=True)
             )
-        except (PdfError, SignatureValidationError, ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        except (
+            PdfError,
+            SignatureValidationError,
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+        ) as error:
             logger.info("document timestamp %s: invalid (%s: %s)", fq_name, type(error).__name__, error)
             result.append(_DocumentTimestamp(revision, (Reason.INTEGRITY,)))
             continue
@@ -611,7 +663,10 @@ async def _validate_signature(
         elif tst.trusted and tst.validation_path is not None:
             # A token from a TSA revoked (or of unknown status) at the token's time does not count.
             token_time = tst.timestamp.astimezone(UTC)
-            if _revocation_problem(tst.validation_path, material, trust, token_time, received_at, embedded_crls) is None:
+            if (
+                _revocation_problem(tst.validation_path, material, trust, token_time, received_at, embedded_crls)
+                is None
+            ):
                 timestamp = token_time
     if claimed_tst is not None and timestamp is None:
         # The token does not count: judge the certificate at the upload time instead.
@@ -671,9 +726,9 @@ async def _validate_signature(
     # 5. qualification: assessed on a trusted path; without one, only the QCStatements are looked at
     #    (so that an untrusted or revoked certificate is not also reported as not qualified).
     if trusted:
-        qualified, qc_type = _qualification(cert, path, material, moment)
+        qualified, qc_type, qscd_listed = _qualification(cert, path, material, moment)
     else:
-        qualified, qc_type = _qualification(cert, None, _Material.without_lists(material), moment)
+        qualified, qc_type, qscd_listed = _qualification(cert, None, _Material.without_lists(material), moment)
     if qualified and qc_type == "eseal" and not trust.allow_seals:
         reasons.append(Reason.SEAL_NOT_ALLOWED)
     elif not qualified or qc_type not in ("esign", "eseal"):
@@ -701,6 +756,24 @@ async def _validate_signature(
         reasons=tuple(dict.fromkeys(reasons)),
         claimed_time=claimed,
         signed_revision=embedded.signed_revision,
+        pades_level=("B-T" if timestamp else "B-B") if status.intact and status.valid else None,
+        qscd_certificate=_qc_sscd(cert),
+        qscd_trusted_list=qscd_listed,
+        judged_at=moment,
+        judged_at_basis="signature_timestamp" if timestamp else "receipt",
+        revinfo_embedded=bool(
+            path is not None
+            and embedded_crls
+            and _revocation_problem(
+                path,
+                _Material.without_crls(material),
+                trust.with_policy(revocation_mode="hard", allow_fetching=False),
+                moment,
+                received_at,
+                embedded_crls,
+            )
+            is None
+        ),
     )
 
 
@@ -898,25 +971,36 @@ def _qc_statements(cert: asn1_x509.Certificate) -> tuple[bool, str | None]:
 
 def _qualification(
     cert: asn1_x509.Certificate, path: Any, material: _Material, moment: datetime
-) -> tuple[bool, str | None]:
+) -> tuple[bool, str | None, bool | None]:
     """Whether the certificate is qualified, and for what: the trusted list's assessment when one is
-    configured (and a path to it exists), else the QCStatements (QcCompliance and a QcType)."""
+    configured (and a path to it exists), else the QCStatements (QcCompliance and a QcType); third,
+    whether the list's assessment puts the key on a QSCD (None: no list assessed it)."""
     try:
         compliance, qc_type = _qc_statements(cert)
     except (ValueError, TypeError, KeyError):
-        return False, None
+        return False, None, None
     if material.lists is None:
-        return (compliance and qc_type is not None), qc_type
+        return (compliance and qc_type is not None), qc_type, None
     if path is None:
-        return False, qc_type
+        return False, qc_type, None
     from pyhanko.sign.validation.qualified.assess import QualificationAssessor
 
     try:
         result = QualificationAssessor(material.lists.registry).check_entity_cert_qualified(path, moment=moment)  # type: ignore[arg-type]
     except (NotImplementedError, ValueError, TypeError, KeyError):
-        return False, qc_type
+        return False, qc_type, None
     listed_type = {"qct_esign": "esign", "qct_eseal": "eseal", "qct_web": "web"}.get(result.status.qc_type.value)
-    return result.status.qualified, listed_type
+    return result.status.qualified, listed_type, result.status.qualified and result.status.qc_key_security.is_qscd
+
+
+def _qc_sscd(cert: asn1_x509.Certificate) -> bool | None:
+    """The certificate's QcSSCD statement: its issuer declares the key sits on a QSCD (None: unreadable)."""
+    from pyhanko.sign.ades import qualified_asn1
+
+    try:
+        return any(s["statement_id"].native == "qc_sscd" for s in qualified_asn1.get_qc_statements(cert))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _bound_to_original(embedded: Any, data: bytes, original: bytes, info: _OriginalInfo | None) -> bool:

@@ -118,9 +118,7 @@ def add_signature_field(
 
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     append_signature_field(writer, SigFieldSpec(name, box=box))
-    field = next(
-        ref.get_object() for ref in writer.root["/AcroForm"]["/Fields"] if ref.get_object().get("/T") == name
-    )
+    field = next(ref.get_object() for ref in writer.root["/AcroForm"]["/Fields"] if ref.get_object().get("/T") == name)
     if appearance is not None:
         stream = generic.StreamObject(
             {

@@ -35,7 +35,9 @@ def test_object_redefined_in_a_body_but_not_in_its_xref_is_refused(
     test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate
 ) -> None:
     signed = test_pki.sign_pdf(application_pdf)
-    refused(validate_pdf(attacks.unlisted_redefinition(signed), original=application_pdf), Reason.MODIFIED_AFTER_SIGNING)
+    refused(
+        validate_pdf(attacks.unlisted_redefinition(signed), original=application_pdf), Reason.MODIFIED_AFTER_SIGNING
+    )
     with_dss = test_pki.add_dss(signed)
     accepted(validate_pdf(with_dss, original=application_pdf))
     refused(
@@ -100,7 +102,9 @@ def test_document_timestamp_from_a_revoked_tsa_is_refused(
 ) -> None:
     tsa = attacks.extra_party(test_pki, "Revoked Doc TSA", timestamping=True)
     crls = dict(test_pki.crls)
-    crls["qualified_root"] = attacks.crl_revoking(test_pki, test_pki.qualified_root, tsa, test_pki.now - timedelta(days=2))
+    crls["qualified_root"] = attacks.crl_revoking(
+        test_pki, test_pki.qualified_root, tsa, test_pki.now - timedelta(days=2)
+    )
     trust = test_pki.trust_config(crls=tuple(crls.values()))
     stamped = test_pki.add_document_timestamp(test_pki.sign_pdf(application_pdf), tsa=tsa)
     refused(validate_pdf(stamped, original=application_pdf, trust=trust), Reason.REVOKED)
@@ -166,9 +170,7 @@ def test_a_timestamp_from_a_tsa_revoked_before_the_token_does_not_count(
     assert verdict.signatures[0].timestamp is None
     now = datetime.now(UTC)
     late = test_pki.sign_pdf(application_pdf, timestamp=True, signing_time=early, tsa=tsa)
-    refused(
-        validate_pdf(late, trust=trust, deadline=now - timedelta(days=1), received_at=now), Reason.AFTER_DEADLINE
-    )
+    refused(validate_pdf(late, trust=trust, deadline=now - timedelta(days=1), received_at=now), Reason.AFTER_DEADLINE)
     # The same token from the honest TSA counts.
     honest = test_pki.sign_pdf(application_pdf, timestamp=True, signing_time=early)
     accepted(validate_pdf(honest, trust=trust, deadline=now - timedelta(days=1), received_at=now))
@@ -244,7 +246,10 @@ def test_a_catalog_change_beyond_the_version_is_still_refused(
     writer = IncrementalPdfFileWriter(BytesIO(application_pdf), strict=False)
     writer.root[generic.pdf_name("/Version")] = generic.pdf_name("/2.0")
     writer.root[generic.pdf_name("/OpenAction")] = generic.DictionaryObject(
-        {generic.pdf_name("/S"): generic.pdf_name("/JavaScript"), generic.pdf_name("/JS"): generic.TextStringObject("1")}
+        {
+            generic.pdf_name("/S"): generic.pdf_name("/JavaScript"),
+            generic.pdf_name("/JS"): generic.TextStringObject("1"),
+        }
     )
     writer.update_root()
     out = BytesIO()
