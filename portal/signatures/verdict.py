@@ -18,6 +18,7 @@ __all__ = [
     "SignerInfo",
     "TrustedListInfo",
     "Verdict",
+    "validation_report",
 ]
 
 
@@ -343,3 +344,18 @@ class Verdict:
             "signatures": [report.to_json() for report in self.signatures],
             "report": self.report(),
         }
+
+
+def validation_report(verdict: Verdict | dict[str, Any]) -> dict[str, Any]:
+    """The downloadable validation report of a verdict (or of a verdict stored as JSON, e.g. with a
+    signed upload or a data-box attachment): the ETSI outcome and the facts behind it, the document's
+    digest and each signature's report."""
+    if isinstance(verdict, dict):
+        verdict = Verdict.from_json(verdict)
+    return {
+        "document_sha256": verdict.document_sha256,
+        "accepted": verdict.accepted,
+        "reasons": [reason.value for reason in verdict.reasons],
+        **verdict.report(),
+        "signatures": [report.to_json() for report in verdict.signatures],
+    }
