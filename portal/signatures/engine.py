@@ -3,31 +3,38 @@
 :func:`validate_in_process` never raises for bad input. It runs in the validation worker process
 (see ``worker.py``); ``validate.validate_signed_pdf`` is the entry point everybody else uses.
 
-How each rule is decided, per embedded signature (document timestamps are not signatures here):
+How each rule is decided, per embedded signature (document timestamps are judged apart: each must be
+intact, its gap one hex string, its TSA trusted and not revoked at its time, or every signature before
+it is refused):
+
+* structure, read strictly: every ``startxref`` points at its cross-reference section; an incremental
+  update defines no object its section does not list (after the signature: a modification; in or
+  before the signed revision: ``malformed_pdf``); nothing but whitespace after the last ``%%EOF``;
 
 * integrity: pyHanko's ``intact`` and ``valid`` (the digest over the byte range, the CMS signature), a
   structurally broken CMS, a tampered timestamp token; ``weak_algorithm`` for an intact signature made
   with what pyHanko's default algorithm policy no longer accepts (SHA-1, RSA below 2048 bits);
-* coverage: the signature covers the whole file, or its whole revision followed only by changes
-  pyHanko's difference analysis grades ``LTA_UPDATES`` at most (DSS, document timestamps, document
-  info), or ``FORM_FILLING`` when our own object check finds nothing but document timestamps added
-  (pyHanko grades some tools' timestamps so); bytes after the last revision other than whitespace
-  count as a change;
+* coverage: the byte range's gap is exactly one hex string, the signature dictionary's ``/Contents``;
+  the signature covers the whole file, or its whole revision followed only by changes pyHanko's
+  difference analysis grades ``FORM_FILLING`` at most and our own object check finds to be validation
+  data and document timestamps in harmless widgets (no actions, invisible or a bounded small stamp);
 * binding: the signed revision is an incremental update of ``original``: its bytes are a prefix, its
   last revision is one of ours, and between the two the objects of the original changed only as
-  adding a signature needs (catalog form entries, the form's field list, pages gaining signature
-  widgets; nothing freed, no new non-signature fields);
+  adding a signature needs (catalog form entries, a raised ``/Version``, the form's field list, pages
+  gaining harmless signature widgets; nothing freed, no new non-signature fields, no ``/XFA``);
 * trust and expiry: pyHanko's certificate path validation against the anchors (the configured roots
   and the CA/QC service certificates of the verified trusted lists) at the proof-of-existence time:
   a trusted timestamp token's time, else the upload time (the claimed time is the signer's say-so);
 * revocation: without fetching, every certificate of the path is checked against the configured CRLs
-  of its issuer (signature verified, current); with fetching, pyHanko fetches OCSP/CRLs too; hard
+  of its issuer (signature verified, current) and the CRLs the file carries (DSS, CMS
+  ``adbe-revocationInfoArchival``; verified, covering the time judged); the same for a timestamp's TSA
+  at the token's time (a token from a revoked TSA does not count); with fetching, pyHanko fetches OCSP/CRLs too; hard
   mode refuses when nothing is known, soft mode accepts then; revoked is always refused;
 * qualification: pyHanko's ``QualificationAssessor`` over the verified trusted lists (a service
   "granted" at that time, QCStatements, the list's qualifiers), or the QCStatements alone when no
   list is configured (QcCompliance and a QcType); QcType esign, eseal only when seals are allowed;
-* deadline: the signing time (trusted timestamp, else the claimed time; never later than the upload)
-  must be before the deadline.
+* time: a claimed signing time outside the certificate's validity is ``expired``; the deadline is
+  judged at a trusted timestamp's time, else at the upload (never at the claimed time).
 """
 
 from __future__ import annotations
