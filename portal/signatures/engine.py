@@ -1185,11 +1185,17 @@ def _only_signature_widgets_added(old_page: Any, new_page: Any, acceptable_field
         return False
     if not {r for r in old_refs if r is not None} <= set(new_refs):
         return False
+    from portal.signatures.pagetext import page_text_boxes
+
+    text: list[Any] | None = None
     for annot in _get(new_page, "/Annots", ()):
         if annot.reference in old_refs:
             continue
         widget = annot.get_object()
-        if _get(widget, "/Subtype") != "/Widget" or not _harmless_annotation(widget):
+        if text is None:
+            boxes = page_text_boxes(old_page)
+            text = [(-1e9, -1e9, 1e9, 1e9)] if boxes is None else boxes  # unreadable: all of it is text
+        if _get(widget, "/Subtype") != "/Widget" or not _harmless_annotation(widget, text):
             return False
         field = widget if "/FT" in widget or "/Parent" not in widget else widget["/Parent"]
         if not acceptable_field(field):
@@ -1206,9 +1212,10 @@ MAX_WIDGET_AREA = 32_000.0
 _INVISIBLE_FLAGS = 2 | 32
 
 
-def _harmless_annotation(widget: Any) -> bool:
+def _harmless_annotation(widget: Any, text: list[Any] | None = None) -> bool:
     """A signature field or widget a signer may add: no actions (``/A``, ``/AA``), and either invisible
-    (a zero-size rectangle, or Hidden/NoView) or at most a bounded small stamp."""
+    (a zero-size rectangle, or Hidden/NoView) or at most a bounded small stamp that, when the page's
+    ``text`` boxes are given, overlaps none of them."""
     from pyhanko.pdf_utils import generic
 
     if not isinstance(widget, generic.DictionaryObject) or "/A" in widget or "/AA" in widget:
@@ -1229,7 +1236,10 @@ def _harmless_annotation(widget: Any) -> bool:
     width, height = abs(x2 - x1), abs(y2 - y1)
     if flags & _INVISIBLE_FLAGS or width == 0 or height == 0:
         return True
-    return width <= MAX_WIDGET_SIDE and height <= MAX_WIDGET_SIDE and width * height <= MAX_WIDGET_AREA
+    if width > MAX_WIDGET_SIDE or height > MAX_WIDGET_SIDE or width * height > MAX_WIDGET_AREA:
+        return False
+    left, right, bottom, top = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
+    return not any(bx1 < right and left < bx2 and by1 < top and bottom < by2 for bx1, by1, bx2, by2 in text or ())
 
 
 #: PDF versions a signing tool may declare in the catalog (pyHanko writes /2.0 for ECDSA, for example).

@@ -256,3 +256,13 @@ def test_a_catalog_change_beyond_the_version_is_still_refused(
     writer.write(out)
     signed = test_pki.sign_pdf(out.getvalue())
     refused(validate_pdf(signed, original=application_pdf), Reason.NOT_BOUND_TO_ORIGINAL)
+
+
+def test_a_small_stamp_over_the_text_is_refused(
+    test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate
+) -> None:
+    """Small enough, but over the first lines of the page (the test PDF writes from y = 780 down)."""
+    signed = test_pki.sign_pdf(application_pdf, box=(50, 700, 250, 760))
+    refused(validate_pdf(signed, original=application_pdf), Reason.NOT_BOUND_TO_ORIGINAL)
+    prepared = attacks.add_signature_field(application_pdf, "Small", box=(40, 740, 240, 790))
+    refused(validate_pdf(test_pki.sign_pdf(prepared), original=application_pdf), Reason.NOT_BOUND_TO_ORIGINAL)

@@ -471,6 +471,16 @@ def test_verdict_json(test_pki: TestPKI, application_pdf: bytes, validate_pdf: V
         "coverage": None,
         "document_sha256": hashlib.sha256(b"nonsense").hexdigest(),
         "signatures": [],
+        "report": {
+            "indication": "INDETERMINATE",
+            "sub_indication": "FORMAT_FAILURE",
+            "pades_level": None,
+            "qscd_certificate": None,
+            "qscd_trusted_list": None,
+            "judged_at": None,
+            "judged_at_basis": None,
+            "trusted_lists": [],
+        },
     }
 
 
