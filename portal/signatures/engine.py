@@ -476,20 +476,127 @@ async def _document_timestamps(
 
 
 def _embedded_dss_crls(reader: Any) -> tuple[Any, ...]:
-    """The CRLs in the document security store (PAdES B-LT), as (asn1crypto, cryptography) pairs."""
+    """The CRLs (as (asn1crypto, cryptography) pairs) and OCSP responses (as :class:`_CarriedOcsp`) in
+    the document security store (PAdES B-LT)."""
     from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
         return ()
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        logger.info("unreadable document security store (%s: %s)", type(error).__name__, error)
+        return ()
     crls: list[bytes] = []
-    for crl_ref in dss.crls:
+    ocsps: list[bytes] = []
+    for refs, found in ((dss.crls, crls), (dss.ocsps, ocsps)):
+        for ref in refs:
+            try:
+                found.append(ref.get_object().data)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+    return _parse_crls(crls) + _parse_ocsps(ocsps)
+
+
+@dataclass(frozen=True)
+class _CarriedOcsp:
+    """A successful basic OCSP response the file carries."""
+
+    response: Any  # asn1crypto.ocsp.BasicOCSPResponse
+
+
+def _parse_ocsps(ders: list[bytes]) -> tuple[_CarriedOcsp, ...]:
+    from asn1crypto import ocsp as asn1_ocsp
+
+    result = []
+    for der in ders:
         try:
-            crls.append(crl_ref.get_object().data)
-        except (ValueError, TypeError, KeyError, AttributeError):
+            response = asn1_ocsp.OCSPResponse.load(der)
+            if response["response_status"].native != "successful":
+                continue
+            response_bytes = response["response_bytes"]
+            if response_bytes["response_type"].native != "basic_ocsp_response":
+                continue
+            basic = response_bytes["response"].parsed
+            basic.native  # noqa: B018 - parse now, not lazily later
+            result.append(_CarriedOcsp(basic))
+        except (ValueError, TypeError, KeyError):
             continue
-    return _parse_crls(crls)
+    return tuple(result)
+
+
+def _ocsp_status(
+    carried: _CarriedOcsp,
+    cert: asn1_x509.Certificate,
+    issuer_name: asn1_x509.Name,
+    issuer_key_info: Any,
+    moment: datetime,
+    received_at: datetime,
+) -> str | None:
+    """ "good" or "revoked" when the response is about ``cert``, signed by its issuer (or by a responder
+    the issuer certified for OCSP signing) and covers ``moment``; None otherwise."""
+    basic = carried.response
+    tbs = basic["tbs_response_data"]
+    status: str | None = None
+    for single in tbs["responses"]:
+        cert_id = single["cert_id"]
+        algorithm = cert_id["hash_algorithm"]["algorithm"].native
+        if algorithm not in ("sha1", "sha256") or cert_id["serial_number"].native != cert.serial_number:
+            continue
+        if cert_id["issuer_name_hash"].native != getattr(issuer_name, algorithm):
+            continue
+        if cert_id["issuer_key_hash"].native != getattr(issuer_key_info, algorithm):
+            continue
+        this_update = single["this_update"].native
+        next_update = single["next_update"].native
+        if this_update > received_at or (next_update is not None and next_update < moment):
+            continue
+        cert_status = single["cert_status"]
+        if cert_status.name == "good":
+            status = status or "good"
+        elif cert_status.name == "revoked":
+            revoked_at = cert_status.chosen["revocation_time"].native
+            reason = cert_status.chosen["revocation_reason"].native
+            if reason != "remove_from_crl" and (revoked_at is None or revoked_at <= moment):
+                status = "revoked"
+            else:
+                status = status or "good"
+    if status is None or not _ocsp_signed_for(basic, issuer_name, issuer_key_info):
+        return None
+    return status
+
+
+def _ocsp_signed_for(basic: Any, issuer_name: asn1_x509.Name, issuer_key_info: Any) -> bool:
+    """The response is signed by the issuer's key, or by a certificate in it that the issuer signed
+    for OCSP signing."""
+    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+    validator = DefaultSignatureValidator()
+
+    def verifies(signature: bytes, signed: bytes, key: Any, algorithm: Any) -> bool:
+        try:
+            validator.validate_signature(signature, signed, key, algorithm)
+        except Exception:  # any failure on a hostile signature means "does not verify"
+            return False
+        return True
+
+    signed = basic["tbs_response_data"].dump()
+    signature, algorithm = basic["signature"].native, basic["signature_algorithm"]
+    if verifies(signature, signed, issuer_key_info, algorithm):
+        return True
+    for responder in basic["certs"] or ():
+        usages = responder.extended_key_usage_value
+        if responder.issuer != issuer_name or usages is None or "ocsp_signing" not in usages.native:
+            continue
+        certified = verifies(
+            responder["signature_value"].native,
+            responder["tbs_certificate"].dump(),
+            issuer_key_info,
+            responder["signature_algorithm"],
+        )
+        if certified and verifies(signature, signed, responder.public_key, algorithm):
+            return True
+    return False
 
 
 def _cms_crls(embedded: Any) -> tuple[Any, ...]:
@@ -500,7 +607,9 @@ def _cms_crls(embedded: Any) -> tuple[Any, ...]:
         archival = find_unique_cms_attribute(embedded.signer_info["signed_attrs"], "adobe_revocation_info_archival")
     except (NonexistentAttributeError, ValueError, KeyError):
         return ()
-    return _parse_crls([crl.dump() for crl in (archival["crl"] or ())])
+    return _parse_crls([crl.dump() for crl in (archival["crl"] or ())]) + _parse_ocsps(
+        [response.dump() for response in (archival["ocsp"] or ())]
+    )
 
 
 def _parse_crls(ders: list[bytes]) -> tuple[Any, ...]:
@@ -882,7 +991,10 @@ def _revocation_problem(
     current at the upload (``next_update`` not passed). Revoked before ``moment`` (and not
     ``removeFromCRL``): ``revoked``, whatever the mode. No current CRL for a certificate: in hard mode
     ``revocation_unknown`` (unless pyHanko fetched OCSP/CRLs itself, ``allow_fetching``), in soft
-    mode nothing. Complete CRLs only: no delta CRLs, no indirect CRLs.
+    mode nothing. Complete CRLs only: no delta CRLs, no indirect CRLs. Revocation data the file
+    carries (``embedded_crls``: CRLs and OCSP responses from the DSS and the CMS) counts when it
+    covers ``moment``; an OCSP response must be signed by the issuer or by a responder certificate
+    the issuer signed for OCSP signing.
     """
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -892,6 +1004,12 @@ def _revocation_problem(
     for cert in path.iter_certs(include_root=False):
         issuer_key = load_der_public_key(issuer_key_info.dump())
         status = _crl_status(cert, issuer_name, issuer_key, material, moment, received_at, embedded_crls)  # type: ignore[arg-type]
+        if status != "revoked":
+            for carried in embedded_crls:
+                if isinstance(carried, _CarriedOcsp):
+                    answer = _ocsp_status(carried, cert, issuer_name, issuer_key_info, moment, received_at)
+                    if answer == "revoked" or (answer == "good" and status == "unknown"):
+                        status = answer
         if status == "revoked":
             return Reason.REVOKED
         if status == "unknown":
@@ -920,7 +1038,7 @@ def _crl_status(
 
     found = False
     candidates = [(p, c, False) for p, c in zip(material.crls, material.crypto_crls, strict=True)]
-    candidates += [(p, c, True) for p, c in embedded_crls]
+    candidates += [(item[0], item[1], True) for item in embedded_crls if isinstance(item, tuple)]
     for parsed, crypto_crl, carried in candidates:
         tbs = parsed["tbs_cert_list"]
         if tbs["issuer"] != issuer_name:

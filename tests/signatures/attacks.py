@@ -178,25 +178,91 @@ def extra_party(
     issuer: Party | None = None,
     curve: ec.EllipticCurve | None = None,
     timestamping: bool = False,
+    ocsp_signing: bool = False,
     valid: tuple[datetime, datetime] | None = None,
 ) -> Party:
-    """A signer or TSA of the test PKI made for one test: qualified (esign, QSCD) unless ``timestamping``."""
+    """A signer, TSA or OCSP responder of the test PKI made for one test: qualified (esign, QSCD)
+    unless ``timestamping`` or ``ocsp_signing``."""
     key = ec.generate_private_key(curve) if curve is not None else None
     now = pki.now
     not_before, not_after = valid or (now - timedelta(days=365), now + timedelta(days=2 * 365))
     subject = _name(name, organisation="Testovací Média a.s.", org_id="NTRCZ-47114983")
-    return pki._leaf(
+    party = pki._leaf(
         name,
         subject,
         issuer or (pki.qualified_root if timestamping else pki.qualified_ca),
         not_before,
         not_after,
-        qc=None if timestamping else ("qct_esign", True),
+        qc=None if timestamping or ocsp_signing else ("qct_esign", True),
         timestamping=timestamping,
         key=key,
     )
+    if not ocsp_signing:
+        return party
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    issuer = issuer or pki.qualified_ca
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(party.cert.subject)
+        .issuer_name(issuer.cert.subject)
+        .public_key(party.key.public_key())
+        .serial_number(party.cert.serial_number)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+    )
+    return Party(name, party.key, builder.sign(issuer.key, hashes.SHA256()))
 
 
 def crl_revoking(pki: TestPKI, issuer: Party, revoked: Party, at: datetime) -> bytes:
     """``issuer``'s CRL with ``revoked`` on it since ``at``."""
     return pki._crl(issuer, [(revoked, at.astimezone(UTC))])
+
+
+def ocsp_response(
+    pki: TestPKI, subject: Party, issuer: Party, *, revoked_at: datetime | None = None, responder: Party | None = None
+) -> bytes:
+    """A basic OCSP response (DER) about ``subject``, signed by ``responder`` (default: the issuer)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    builder = ocsp.OCSPResponseBuilder().add_response(
+        cert=subject.cert,
+        issuer=issuer.cert,
+        algorithm=hashes.SHA1(),  # noqa: S303 - the CertID hash most responders use (RFC 5019)
+        cert_status=ocsp.OCSPCertStatus.REVOKED if revoked_at else ocsp.OCSPCertStatus.GOOD,
+        this_update=pki.now - timedelta(minutes=5),
+        next_update=pki.now + timedelta(days=7),
+        revocation_time=revoked_at,
+        revocation_reason=x509.ReasonFlags.key_compromise if revoked_at else None,
+    )
+    signer = responder or issuer
+    builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
+    if responder is not None:
+        builder = builder.certificates([responder.cert])
+    return builder.sign(signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def add_dss(pki: TestPKI, signed: bytes, *, ocsps: list[bytes] = (), crls: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
+    """Append a DSS with the chain, the given OCSP responses and CRLs (DER)."""
+    from asn1crypto import crl as asn1_crl
+    from asn1crypto import ocsp as asn1_ocsp
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    reader = PdfFileReader(BytesIO(signed), strict=False)
+    contents = reader.embedded_regular_signatures[-1].pkcs7_content
+    out = BytesIO(signed)
+    DocumentSecurityStore.add_dss(
+        out,
+        contents,
+        certs=[pki.qualified_root.asn1_cert, pki.qualified_ca.asn1_cert],
+        ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in ocsps],
+        crls=[asn1_crl.CertificateList.load(der) for der in crls],
+        strict=False,
+    )
+    return out.getvalue()

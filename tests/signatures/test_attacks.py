@@ -266,3 +266,30 @@ def test_a_small_stamp_over_the_text_is_refused(
     refused(validate_pdf(signed, original=application_pdf), Reason.NOT_BOUND_TO_ORIGINAL)
     prepared = attacks.add_signature_field(application_pdf, "Small", box=(40, 740, 240, 790))
     refused(validate_pdf(test_pki.sign_pdf(prepared), original=application_pdf), Reason.NOT_BOUND_TO_ORIGINAL)
+
+
+def test_ocsp_responses_in_the_dss_count(test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate) -> None:
+    """The leaf's status from an OCSP response of its CA (or of a responder the CA certified), the CA's
+    from the root's CRL, all in the DSS; a response signed by somebody else does not count."""
+    trust = test_pki.trust_config(crls=())
+    root_crl = [test_pki.crls["qualified_root"]]
+    ca, signer = test_pki.qualified_ca, test_pki.signer("qualified")
+    signed = test_pki.sign_pdf(application_pdf)
+    good = attacks.add_dss(test_pki, signed, ocsps=[attacks.ocsp_response(test_pki, signer, ca)], crls=root_crl)
+    accepted(validate_pdf(good, trust=trust, original=application_pdf))
+    responder = attacks.extra_party(test_pki, "OCSP Responder", issuer=ca, ocsp_signing=True)
+    delegated = attacks.ocsp_response(test_pki, signer, ca, responder=responder)
+    accepted(validate_pdf(attacks.add_dss(test_pki, signed, ocsps=[delegated], crls=root_crl), trust=trust))
+    forged = attacks.ocsp_response(test_pki, signer, ca, responder=test_pki.signer("untrusted"))
+    refused(
+        validate_pdf(attacks.add_dss(test_pki, signed, ocsps=[forged], crls=root_crl), trust=trust),
+        Reason.REVOCATION_UNKNOWN,
+    )
+    revoked_signer = test_pki.signer("revoked")
+    revoked = attacks.add_dss(
+        test_pki,
+        test_pki.sign_pdf(application_pdf, "revoked"),
+        ocsps=[attacks.ocsp_response(test_pki, revoked_signer, ca, revoked_at=test_pki.revoked_at)],
+        crls=root_crl,
+    )
+    refused(validate_pdf(revoked, trust=trust), Reason.REVOKED)
