@@ -371,6 +371,8 @@ def _structure(reader: Any, data: bytes) -> _Structure:
                 listed.update(
                     {_skip_whitespace(data, offset): idnum for idnum, (_gen, offset) in part.standard_xrefs.items()}
                 )
+        if info.stream_ref is not None and info.xref_section_type == XRefSectionType.STREAM:
+            listed.setdefault(info.start_location, info.stream_ref.idnum)  # the xref stream itself
         sections.append((info.start_location, revision))
         eof = data.find(b"%%EOF", info.end_location)
         if eof < 0:
