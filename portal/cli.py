@@ -399,7 +399,13 @@ def demo_sign(source: Path, output: Path | None, folder: Path) -> None:
 @click.option("--tl-signer", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Trusted list signer.")
 @click.option("--crl", multiple=True, type=click.Path(exists=True, dir_okay=False), help="CRL, DER or PEM.")
 @click.option("--deadline", help="Exclusive end, ISO 8601 with an offset; a bare date means the end of that day.")
-@click.option("--received-at", help="Act as if the file arrived at this instant (ISO 8601 with an offset).")
+@click.option(
+    "--received",
+    "--received-at",
+    "received_at",
+    help="When the file arrived (ISO 8601 with an offset; default now): without a trusted timestamp the "
+    "certificate and the deadline are judged at this instant.",
+)
 @click.option("--allow-fetching", is_flag=True, help="Fetch OCSP responses and CRLs over the network.")
 @click.option("--soft-revocation", is_flag=True, help="Accept when no revocation information is available.")
 @click.option("--allow-seals", is_flag=True, help="Accept qualified certificates for electronic seals.")
@@ -448,7 +454,7 @@ def verify_signature(
         return moment
 
     deadline_at = instant(deadline, "--deadline", day_end=True) if deadline else None
-    arrived = instant(received_at, "--received-at") if received_at else utcnow()
+    arrived = instant(received_at, "--received") if received_at else utcnow()
     try:
         trust = TrustConfig.from_files(
             roots=trust_roots,
@@ -486,6 +492,13 @@ def verify_signature(
             click.echo(f"accepted: signed {when}, coverage {main_signature.coverage}")
         elif not verdict.accepted:
             click.echo(f"refused: {', '.join(reason.value for reason in verdict.reasons)}", err=True)
+        report = verdict.report()
+        outcome = " / ".join(part for part in (report["indication"], report["sub_indication"]) if part)
+        level = f", PAdES {report['pades_level']}" if report["pades_level"] else ""
+        judged = f", judged at {report['judged_at']} ({report['judged_at_basis']})" if report["judged_at"] else ""
+        click.echo(f"ETSI EN 319 102-1: {outcome}{level}{judged}", err=not verdict.accepted)
+        for used in report["trusted_lists"]:
+            click.echo(f"trusted list: {used['territory']} #{used['sequence_number']}", err=not verdict.accepted)
     raise SystemExit(0 if verdict.accepted else 1)
 
 

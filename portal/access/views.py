@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -215,6 +216,20 @@ def document(application_id: int) -> Response:
         abort(404)
     response = Response(stored.data, mimetype=stored.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{application.reference}-signed.pdf"'
+    return response
+
+
+@bp.get("/staff/applications/<int:application_id>/signature-report.json")
+def signature_report(application_id: int) -> Response:
+    """The validation report of the latest version's signed file, as JSON (ETSI terms, PAdES level)."""
+    from portal.signatures.verdict import validation_report
+
+    application = load_application(application_id, Action.VIEW, kind=Kind.SIGNED_UPLOAD)
+    submission = application.latest.submission_record
+    if submission is None or not submission.verdict:
+        abort(404)
+    response = jsonify(validation_report(submission.verdict))
+    response.headers["Content-Disposition"] = f'attachment; filename="{application.reference}-signature-report.json"'
     return response
 
 

@@ -204,6 +204,7 @@ ROUTES: Mapping[str, tuple[Kind, Action]] = {
     "access.bulk_approve": (_K.APPLICATION, _A.APPROVE),
     "access.export": (_K.APPLICATION, _A.EXPORT),
     "access.document": (_K.SIGNED_UPLOAD, _A.VIEW),
+    "access.signature_report": (_K.SIGNED_UPLOAD, _A.VIEW),
     "access.databox": (_K.DATABOX_RECORD, _A.RECORD_DATABOX),
     "access.address_settings": (_K.ADDRESS_SETTINGS, _A.MANAGE),
     "hosts.index": (_K.FIREWALL_HOST, _A.VIEW),
