@@ -6,6 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
+# Front-end packages (package-lock.json) and what `make assets` copies from them into the portal.
+NODE_STAMP := node_modules/.package-lock.json
+GOV := node_modules/@gov-design-system-ce/styles/lib/html
+GOV_CSS := $(GOV)/tokens.css $(GOV)/styles.css $(GOV)/layout.css $(GOV)/components/gov-message.css
+ROBOTO := $(foreach w,400 500 700,$(foreach s,latin latin-ext,node_modules/@fontsource/roboto/files/roboto-$(s)-$(w)-normal.woff2))
+ASSETS_DIR ?= portal/static/gov
 export PORTAL_DEV_DATABASE ?= sqlite:///$(CURDIR)/var/portal.sqlite
 
 .PHONY: run test lint pytest translations extract-messages update-catalogues clean bench-feed bench-firewall drill assets assets-check
@@ -57,13 +63,13 @@ run: $(STAMP) translations
 	  wait $$server; status=$$?; kill -TERM $$pids 2>/dev/null; wait $$pids; exit $$status
 
 ## make test: ruff, then the whole pytest suite (SQLite; PORTAL_TEST_DATABASE_URL selects PostgreSQL)
-test: lint pytest
+test: lint assets-check pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-pytest: $(STAMP) translations
+pytest: $(STAMP) translations $(NODE_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make drill: replay an election end to end with real processes, namespaces and nft (root, PostgreSQL on
@@ -88,11 +94,6 @@ bench-firewall: $(STAMP)
 ## make assets: npm ci from package-lock.json (the design system, Roboto, axe-core for the browser tests), then
 ## copy what the portal serves into portal/static/gov/ (committed, so `make run` needs no Node; assets-check
 ## proves the committed copy is what the lockfile gives)
-NODE_STAMP := node_modules/.package-lock.json
-GOV := node_modules/@gov-design-system-ce/styles/lib/html
-GOV_CSS := $(GOV)/tokens.css $(GOV)/styles.css $(GOV)/layout.css $(GOV)/components/gov-message.css
-ROBOTO := $(foreach w,400 500 700,$(foreach s,latin latin-ext,node_modules/@fontsource/roboto/files/roboto-$(s)-$(w)-normal.woff2))
-ASSETS_DIR ?= portal/static/gov
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -78,12 +78,16 @@ def seed_demo_command() -> None:
     db.session.commit()
     if points_created:
         click.echo(f"demo collection points: {points_created}")
-    if accounts_created:
-        click.echo("demo accounts (development only):")
-        for line in accounts_created:
+    from portal.demo import demo_account_lines
+
+    # Printed on every start, not only the first: a restarted `make run` still shows how to sign in.
+    lines = demo_account_lines()
+    if lines:
+        click.echo("demo accounts (development only):" if accounts_created else "demo accounts (already present):")
+        for line in lines:
             click.echo(f"  {line}")
     else:
-        click.echo("demo data already present")
+        click.echo("demo data already present (the database has other users, so no demo accounts)")
 
 
 @main.group()
