@@ -40,7 +40,7 @@ def test_the_privacy_notice_gives_the_retention_of_every_category(app):
         "auditní záznam",
     ):
         assert who in html
-    assert html.count("<th scope=\"row\">") == 5
+    assert html.count('<th scope="row">') == 5
     assert "Doba uložení" in html and "5 let po konci voleb" in html
 
 
