@@ -95,7 +95,7 @@ def board_view(election: Election, now: datetime) -> dict[str, Any]:
     phase = phase_at(schedule_of(election, at=now), now)
     silent = [o.organisation for o in outlets if o.state == "silent"]
     never = [o.organisation for o in outlets if o.state == "never"]
-    served = [o for o in outlets if o.state == "ok"]
+    served = [o for o in outlets if o.state in ("ok", "unlisted")]
     current = series[-1][1] if series else 0.0
     activity_peak = max((max(o.activity, default=0.0) for o in outlets), default=0.0)
     return {

@@ -226,6 +226,7 @@ def test_a_proxy_serving_an_address_not_on_the_allowlist_in_force_shows_it_apart
     listed = {a["address"]: a["listed"] for a in row["addresses"]}
     assert listed == {"192.0.2.1": True, "192.0.2.2": True, "198.51.100.7": False}
     assert row["rate"] == "24.0"  # 120 requests in the last 5 minutes
+    assert {count["key"]: count["value"] for count in data["counts"]}["served"] == "1"
 
 
 def test_the_night_index_puts_elections_in_testing_or_live_first(app, make_election, make_staff):
