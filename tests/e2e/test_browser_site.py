@@ -164,6 +164,8 @@ def test_the_night_board_updates_itself_without_a_reload(
     sign_in_staff(page, url)
 
     # The staff navigation fits one line at 1280 px: its groups open on demand.
+    page.wait_for_load_state("load")  # measured with the stylesheets and fonts in place
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     row = page.locator(".main-nav-row")
     assert row.bounding_box()["height"] < 60  # type: ignore[index]
     page.locator(".nav-group summary", has_text="Správa").click()
@@ -204,6 +206,7 @@ def test_the_night_board_updates_itself_without_a_reload(
 
     # On a phone: the header takes at most a fifth of the first screen; table cells keep their column names.
     page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     header = page.locator(".site-header").bounding_box()
     assert header is not None and header["height"] <= 844 / 5, header
     cell = served.locator("td.num")
