@@ -92,12 +92,16 @@ def seed_demo_command() -> None:
     db.session.commit()
     if points_created:
         click.echo(f"demo collection points: {points_created}")
-    if accounts_created:
-        click.echo("demo accounts (development only):")
-        for line in accounts_created:
+    from portal.demo import demo_account_lines
+
+    # Printed on every start, not only the first: a restarted `make run` still shows how to sign in.
+    lines = demo_account_lines()
+    if lines:
+        click.echo("demo accounts (development only):" if accounts_created else "demo accounts (already present):")
+        for line in lines:
             click.echo(f"  {line}")
     else:
-        click.echo("demo data already present")
+        click.echo("demo data already present (the database has other users, so no demo accounts)")
 
 
 @main.group()
@@ -348,6 +352,34 @@ def demo_feed_snapshot(folder: Path, every: float | None) -> None:
             click.echo(f"{election.code} {path}")
             return
         time.sleep(every)
+
+
+@demo.command("poll")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8080/pls/prez2023/vysledky",
+    show_default=True,
+    help="The results document to poll through the feed proxy.",
+)
+@click.option(
+    "--interval", type=click.FloatRange(min=0.5), default=5.0, show_default=True, help="Seconds between polls."
+)
+def demo_poll(url: str, interval: float) -> None:
+    """Poll the demo feed proxy as the demo outlet does on election night (this computer, 127.0.0.1), so that
+    the election-night board shows real traffic (development only). Runs until SIGTERM or SIGINT."""
+    import signal
+    import threading
+    from urllib.parse import urlsplit
+
+    from portal.night.demo import poll_forever
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise click.BadParameter("an http:// or https:// URL", param_hint="--url")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"demo poll: {url} every {interval:g} s")
+    poll_forever(url, interval=interval, stop=stop, log=lambda line: click.echo(line, err=True))
 
 
 @demo.command("pki")
