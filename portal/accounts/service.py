@@ -113,13 +113,8 @@ def create_staff(*, email: str, role: Role, password: str, language: str, at: da
     return user
 
 
-def authenticate(email: str, password: str, *, at: datetime) -> User:
-    """The user with these credentials, or an error that does not say which part was wrong.
-
-    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller commits
-    the count even though it refuses the sign-in. While the address must wait, the password is not
-    even looked at (:class:`SignInDelayed`).
-    """
+def _check_password(email: str, password: str, *, at: datetime) -> User:
+    """The user whose password this is, counted per address with the sign-in delays."""
     wait = throttle.seconds_to_wait(email, at=at)
     if wait:
         raise SignInDelayed(wait)
@@ -129,6 +124,17 @@ def authenticate(email: str, password: str, *, at: datetime) -> User:
         raise InvalidCredentials()
     assert user is not None
     throttle.forget(email)
+    return user
+
+
+def authenticate(email: str, password: str, *, at: datetime) -> User:
+    """The user with these credentials, or an error that does not say which part was wrong.
+
+    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller commits
+    the count even though it refuses the sign-in. While the address must wait, the password is not
+    even looked at (:class:`SignInDelayed`).
+    """
+    user = _check_password(email, password, at=at)
     if not user.active:
         raise InvalidCredentials()
     if user.email_confirmed_at is None:
@@ -163,7 +169,7 @@ def change_password(user: User, current: str, new: str, *, at: datetime) -> None
     per-address delays), then every session of theirs ends."""
     from portal.audit.service import record, request_client_address
 
-    authenticate(user.email, current, at=at)
+    _check_password(user.email, current, at=at)
     set_password(user, new)
     record("user.password_changed", user, actor=user, at=at, client_address=request_client_address())
 

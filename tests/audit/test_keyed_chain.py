@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, timedelta
 
 import pytest
@@ -133,7 +134,18 @@ def _old_chain(connection: sa.Connection, count: int, tamper_with: int | None = 
 
 @pytest.fixture
 def migration_url(tmp_path, database_url):  # type: ignore[no-untyped-def]
-    """An empty database of its own (on PostgreSQL next to the suite's, so the trigger path runs too)."""
+    """An empty database of its own (on PostgreSQL next to the suite's, so the trigger path runs too).
+
+    Alembic's env.py configures logging from alembic.ini, which disables every logger that exists;
+    they are enabled again afterwards, so later tests still see the portal's log records."""
+    loggers = [logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+    enabled = [logger for logger in loggers if not logger.disabled]
+    yield from _migration_database(tmp_path, database_url)
+    for logger in enabled:
+        logger.disabled = False
+
+
+def _migration_database(tmp_path, database_url):  # type: ignore[no-untyped-def]
     if not uses_postgresql():
         yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
         return
