@@ -560,3 +560,36 @@ def test_allowlist_versions_only_move_forward_under_mixed_decisions(
     )
     assert not versions[-1] & set(revoked) and set(approved) <= versions[-1]
     assert verify_chain().ok
+
+
+# The safety net -----------------------------------------------------------------------------------------
+
+
+def test_a_lock_the_database_gives_up_on_is_a_503_that_changes_nothing(
+    make_app: Callable[..., Flask], make_staff: Callable[..., User], make_election: Any, make_application: Any
+) -> None:
+    """Whatever the database refuses that no rule foresaw (here a lock timeout) is a 503, never a 500."""
+    app = make_app(
+        RATELIMIT_ENABLED=False,
+        PORTAL_OUTBOX_DELIVER_AFTER_COMMIT=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-c lock_timeout=200"}},
+    )
+    with app.app_context():
+        db.session.add(AddressSettings(id=1, allow_documentation=True))
+        reviewer = make_staff(role=Role.REVIEWER)
+        application = make_application(make_election(code="prez2099"), state="submitted")
+        db.session.commit()
+        secret = _token(reviewer)
+        holder = db.engine.connect()  # another transaction holds the application's row
+        transaction = holder.begin()
+        holder.execute(select(Application.id).where(Application.id == application.id).with_for_update())
+        try:
+            (response,) = fire(api(app, "POST", f"{base(application)}/approve", secret))
+        finally:
+            transaction.rollback()
+            holder.close()
+        assert response.status_code == 503 and code_of(response) == "database_busy", response.get_data()
+        assert response.headers["Retry-After"] == "1"
+        assert states(application) == [S.SUBMITTED]
+        assert "application.approve" not in actions(application)
+        assert mails(DECISION_MAIL, application.created_by.email) == 0
