@@ -116,13 +116,7 @@ def lock_application(application: Application) -> AddressQuota:
     db.session.flush()  # own changes first: the re-read below replaces what is in memory
     quota = _lock_quota(application.organisation_id, application.election_id)
     db.session.execute(select(Application.id).where(Application.id == application.id).with_for_update())
-    db.session.expire(application, ["versions"])
-    db.session.scalars(
-        select(ApplicationVersion)
-        .where(ApplicationVersion.application_id == application.id)
-        .options(selectinload(ApplicationVersion.addresses), selectinload(ApplicationVersion.submission_record))
-        .execution_options(populate_existing=True)
-    ).all()
+    _reread([application])
     return quota
 
 
@@ -141,6 +135,19 @@ def lock_applications(applications: Iterable[Application]) -> None:
         db.session.execute(
             select(Application.id).where(Application.id.in_(ids)).order_by(Application.id).with_for_update()
         )
+    _reread(found)
+
+
+def _reread(applications: list[Application]) -> None:
+    """Replace what is in memory of the applications' versions by what is stored now (after a lock)."""
+    for application in applications:
+        db.session.expire(application, ["versions"])
+    db.session.scalars(
+        select(ApplicationVersion)
+        .where(ApplicationVersion.application_id.in_([a.id for a in applications]))
+        .options(selectinload(ApplicationVersion.addresses), selectinload(ApplicationVersion.submission_record))
+        .execution_options(populate_existing=True)
+    ).all()
 
 
 # Drafting -------------------------------------------------------------------------------------------
