@@ -15,8 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from allowlist.phase import LiveWindow, Schedule
@@ -26,6 +25,10 @@ from portal.db import Model
 from portal.elections.models import Election
 from portal.extensions import db
 from portal.registration.models import Application, ApplicationVersion, VersionState
+
+#: The first key of the advisory lock that serialises publishing, per election (the second key).
+#: The two-key space of advisory locks is apart from the audit chain's one-key lock.
+PUBLISH_LOCK_CLASS = 0x616C6C6F  # "allo" in ASCII
 
 
 class AllowlistVersion(Model):
@@ -119,30 +122,43 @@ def schedule_of(election: Election, *, at: datetime) -> Schedule:
     )
 
 
+def lock_publishing(election: Election) -> None:
+    """Serialise publishing per election until the transaction ends.
+
+    A transaction-level advisory lock keyed by (:data:`PUBLISH_LOCK_CLASS`, election id): it
+    takes no row lock, so it never waits on, nor blocks, a decision; publishing takes no other lock.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(PUBLISH_LOCK_CLASS, election.id)))
+    elif dialect == "sqlite":
+        # A write statement takes SQLite's database write lock even when it matches no row, so the
+        # latest version read next stays the latest until commit (as the audit chain does).
+        table = AllowlistVersion.__table__
+        db.session.execute(update(table).where(table.c.id == -1).values(version=table.c.version))
+
+
 def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Published:
-    """The current signed snapshot: the latest version if its content is unchanged, else a new one."""
+    """The current signed snapshot: the latest version if its content is unchanged, else a new one.
+
+    Publishing is serialised per election and the entries are computed after the lock, from what
+    is committed then: a version never carries older content than the one before it, and an
+    unchanged content never makes a new version.
+    """
+    lock_publishing(election)
     entries = entries_in_force(election)
     digest = _content_digest(election, entries)
-    for _attempt in range(3):
-        latest = latest_version(election)
-        if latest is not None and latest.content_sha256 == digest:
-            break
-        candidate = AllowlistVersion(
+    latest = latest_version(election)
+    if latest is None or latest.content_sha256 != digest:
+        latest = AllowlistVersion(
             election_id=election.id,
             version=(latest.version + 1) if latest else 1,
             content_sha256=digest,
             generated_at=at,
             entries_json=_entries_json(entries),
         )
-        try:
-            with db.session.begin_nested():
-                db.session.add(candidate)
-        except IntegrityError:
-            continue  # another request published the same number first: read again
-        latest = candidate
-        break
-    else:  # pragma: no cover - three collisions in a row
-        raise RuntimeError("could not publish an allowlist version")
+        db.session.add(latest)
+        db.session.flush()
     schedule = schedule_of(election, at=at)
     snapshot = Snapshot(
         election=election.code,

@@ -117,7 +117,9 @@ def revoke(application_id: int) -> WerkzeugResponse:
         return redirect(url_for("access.detail", application_id=application.id))
     reason = form.internal_reason.data or ""
     commit_and_report(
-        lambda: service.revoke(application, staff=current_user, at=utcnow(), internal_reason=reason),
+        lambda: service.revoke(
+            application, staff=current_user, at=utcnow(), internal_reason=reason, expected_version=in_force.number
+        ),
         _("The approval has been revoked; the addresses leave the allowlist."),
     )
     return redirect(url_for("access.detail", application_id=application.id))
@@ -146,10 +148,9 @@ def bulk_approve() -> WerkzeugResponse:
     ids = request.form.getlist("application", type=int)
     approved, skipped = 0, []
     now = utcnow()
-    for application_id in ids:
-        application = db.session.get(Application, application_id)
-        if application is None:
-            continue
+    applications = [a for a in (db.session.get(Application, i) for i in ids) if a is not None]
+    service.lock_applications(applications)  # all locks before the first audit event (one lock order)
+    for application in applications:
         try:
             with db.session.begin_nested():
                 service.approve(application.latest, staff=current_user, at=now)

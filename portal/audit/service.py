@@ -136,7 +136,11 @@ def request_client_address() -> str | None:
 
 
 def _lock_chain(session: Session) -> None:
-    """Serialise appends until this transaction ends, so two writers never extend the same head."""
+    """Serialise appends until this transaction ends, so two writers never extend the same head.
+
+    Last in the one lock order (quota row, application row, audit chain; see registration/service.py):
+    a transaction that has recorded an event takes no row lock after it.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))

@@ -19,6 +19,7 @@ from portal.registration.errors import (
     QuotaExceeded,
     RegistrationError,
     SignatureRequired,
+    StaleVersion,
 )
 from portal.templating import format_prague_date
 
@@ -127,8 +128,13 @@ def error_message(error: RegistrationError) -> str:
             "Another organisation claims %(addresses)s. Check the conflict and confirm the approval.",
             addresses=", ".join(error.addresses),
         )
-    from portal.registration.signing import AttachmentNotBound, SignatureRefused
+    from portal.registration.signing import AttachmentNotBound, PdfStale, SignatureRefused
 
+    if isinstance(error, PdfStale):
+        return _(
+            "The signed PDF is out of date: the application changed after the PDF was downloaded, so the "
+            "signature covers different content. Download the PDF again, sign it and upload it."
+        )
     if isinstance(error, SignatureRefused):
         return _(
             "The signed PDF was not accepted: %(reasons)s",
@@ -141,6 +147,8 @@ def error_message(error: RegistrationError) -> str:
         return _("The application is not complete or not valid: %(problems)s", problems=problems)
     if isinstance(error, IllegalTransition):
         return _("This is not possible in the application's current state.")
+    if isinstance(error, StaleVersion):
+        return _("The application has changed since you opened it; check the new version.")
     return _("The application could not be changed.")
 
 

@@ -406,3 +406,37 @@ def test_the_read_button_without_a_file_asks_for_one(outlet, reviewer_client):
     response = post_form(reviewer_client, f"/staff/applications/{application.id}/databox", {"inspect": "1"})
     assert response.status_code == 200 and 'id="zfo-error-1"' in response.get_data(as_text=True)
     assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_a_pdf_downloaded_before_the_draft_changed_is_refused_as_stale(outlet, pki, signed_app):
+    from portal.registration.messages import SIGNATURE_REASONS, error_message
+    from portal.registration.signing import PdfStale
+
+    client, application, base = outlet
+    signed_before_change = pki.sign_pdf(download(client, base))
+    post_form(
+        client,
+        base,
+        {
+            "contact_email": "redakce@outlet.example",
+            "contact_phone": "274 051 111",
+            "production-0": "192.0.2.77",
+            "accept_terms": "y",
+            "save": "1",
+        },
+    )
+    page = notices(client, upload(client, base, signed_before_change))
+    with signed_app.test_request_context():
+        stale = error_message(PdfStale(verdict=None))  # type: ignore[arg-type]
+        other_document = str(SIGNATURE_REASONS["not_bound_to_original"])
+    assert stale in page and other_document not in page
+    version = latest(application.id)
+    assert version.state is VersionState.DRAFT and version.addresses_of("production") == ["192.0.2.77"]
+    refusal = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "application.signed_upload_refused")
+    ).one()
+    assert refusal.after["reasons"] == ["not_bound_to_original"]
+
+    # The PDF of the changed draft, signed, is accepted: it is what is submitted.
+    upload(client, base, pki.sign_pdf(download(client, base)))
+    assert latest(application.id).state is VersionState.SUBMITTED
