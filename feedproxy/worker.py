@@ -284,7 +284,7 @@ class WorkerApp:
         if wait:
             return self._rate_limited(protocol, host, client, wait)
         path: str = scope.path
-        if path[:5] == "/pls/":
+        if path[:5] == "/pls/" or path[:9] == "/appdata/":
             if client is None or not client.allowed:
                 return self._refuse(protocol, host, client, table)
             return await self._document(scope, protocol, client, path, now)
