@@ -301,6 +301,14 @@ def test_index_describes_the_simulation(server: SimulatorServer) -> None:
     index = control(server, "")
     assert index["election"] == "prez2023" and index["batches"] == 40
     assert {d["path"] for d in index["documents"]} >= {NATIONAL, f"{BATCHES}?kolo=1"}
+    publications = index["publications"]
+    assert len(publications) == 2 * 40  # both rounds
+    sim = server.simulation
+    first = publications[0]
+    assert first["path"] == "/appdata/prez2023/20230113/odata/okrsky/vysledky_okrsky_00001.xml"
+    assert first["at"] == sim.start.timestamp() + sim.count.published_at(1)
+    assert publications[40]["path"].startswith("/appdata/prez2023/20230127/")
+    assert publications[40]["at"] == sim.start.timestamp() + sim.rounds[1].offset + sim.rounds[1].count.published_at(1)
     assert request(server, "/_control/nothing").status == 404
 
 
