@@ -200,6 +200,7 @@ def load_first_snapshot(config: ServeConfig) -> snapshots.SnapshotKeeper:
         policy=AddressPolicy(allow_documentation=config.allow_documentation),
         allow_loopback=config.allow_loopback_clients,
         clock=time.time,
+        election=config.election,
     )
     if keeper.check() is None:
         raise StartupError(f"no snapshot loaded from {keeper.status.source}: {keeper.status.last_error}")

@@ -11,6 +11,7 @@ them, and a worker asks it for a document it lacks (the fetcher fetches it once,
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 import signal
 import socket
@@ -115,7 +116,10 @@ class WorkerApp:
         workers = max(1, int(config.get("workers", 1)))
         self.cache_control = f"max-age={int(config.get('refresh', 10))}"
         self.trusted = frozenset(config.get("trusted_proxies", ()))
-        self.ops_allowed = frozenset(config.get("metrics_allow", ())) | self.trusted
+        # Judged by the TCP peer only: a trusted reverse proxy's own address does not admit its clients.
+        self.ops_allowed = frozenset(config.get("metrics_allow", ()))
+        token = config.get("metrics_token")
+        self.ops_authorization = f"Bearer {token}".encode() if token else None
         self.want_timeout = float(config.get("want_timeout", 15.0))
         self.max_pending = int(config.get("max_pending", 1000))
         # Each worker sees its share of a client's connections (the kernel spreads them), so its share of the rate.
@@ -291,7 +295,7 @@ class WorkerApp:
         if path == "/whoami":
             return self._whoami(scope, protocol, host, peer, client, table, now)
         if path in ("/healthz", "/metrics", "/stats.json"):
-            return await self._ops(protocol, peer, path)
+            return await self._ops(scope, protocol, peer, path)
         self._count(404)
         protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
 
@@ -418,10 +422,17 @@ class WorkerApp:
         else:
             protocol.response_str(200, [("content-type", responses.JSON), *headers], responses.whoami_json(info))
 
-    async def _ops(self, protocol: Any, peer: str, path: str) -> None:
+    async def _ops(self, scope: Any, protocol: Any, peer: str, path: str) -> None:
         if not may_read_operations(peer, self.ops_allowed):
             self._count(403)
             return protocol.response_str(403, [("content-type", _TEXT)], responses.ops_only(peer))
+        if self.ops_authorization is not None and path != "/healthz":
+            given = (scope.headers.get("authorization") or "").encode()
+            if not hmac.compare_digest(given, self.ops_authorization):
+                self._count(401)
+                return protocol.response_str(
+                    401, [("content-type", _TEXT), ("www-authenticate", "Bearer")], responses.ops_token()
+                )
         try:
             header, payload = await self._report(path.lstrip("/"))
         except (TimeoutError, ConnectionError):

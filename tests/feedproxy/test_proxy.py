@@ -362,3 +362,45 @@ def test_an_encoded_slash_or_dot_never_names_a_new_upstream_path(
     assert raw_request(proxy, f"{APPDATA}/tajne/vysledky.xml".replace(plain, encoded))[0] == 404
     assert raw_request(proxy, f"{APPDATA}/okrsky/{encoded}vysledky.xml")[0] == 404
     assert all("%" not in path for path in upstream.hits)
+
+
+def test_a_batch_not_published_yet_is_404_with_one_upstream_request_per_interval(
+    proxy: Proxy, upstream: FakeUpstream
+) -> None:
+    key = f"{APPDATA}/okrsky/vysledky_okrsky_00007.xml"
+    upstream.delay = 0.2  # each upstream 404 takes a while: clients pile up on the one request in flight
+    statuses: list[int] = []
+    started = time.monotonic()
+    try:
+        with ThreadPoolExecutor(200) as pool:
+            while time.monotonic() - started < 3.2 * REFRESH:
+                statuses += [status for status, _h, _b in pool.map(lambda _: proxy.request(key), range(200))]
+    finally:
+        upstream.delay = 0.0
+    assert len(statuses) >= 400
+    assert set(statuses) == {404}  # never a 502 or 504 for a batch that is simply not there yet
+    hits = upstream.hits[key]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(hits)]
+    assert 2 <= len(hits) <= 4, hits
+    assert min(gaps) >= REFRESH * 0.95
+    assert healthz(proxy)["documents"].get(key) is None  # a miss is not cached as a document
+
+    body = (DATA / "kv2026_vysledky_okrsky_00001.xml").read_bytes()
+    upstream.put(key, body, declared_content_type(body))
+    published = time.monotonic()
+    assert wait_until(lambda: proxy.request(key)[0] == 200, timeout=3 * REFRESH, step=0.02)
+    assert time.monotonic() - published <= REFRESH + 0.3  # within one refresh interval of its publication
+    assert proxy.request(key)[2] == body
+
+
+def test_an_in_band_error_document_passes_through_as_it_is(proxy: Proxy, upstream: FakeUpstream) -> None:
+    key = f"{APPDATA}/okrsky/vysledky_okrsky.xml"
+    chyba = (DATA / "chyba_vysledky_okrsky.xml").read_bytes()
+    assert b'<CHYBA KOD_CHYBY="30"/>' in chyba
+    upstream.put(key, chyba, "text/xml; charset=UTF-8")
+    status, headers, body = proxy.request(key)
+    assert (status, body) == (200, chyba)
+    assert proxy.request(key, headers={"If-None-Match": headers["etag"]})[0] == 304
+    batch = (DATA / "kv2026_vysledky_okrsky_00001.xml").read_bytes()  # the same root element, VYSLEDKY_OKRSKY
+    upstream.put(key, batch)
+    assert wait_until(lambda: proxy.request(key)[2] == batch, timeout=4 * REFRESH)
