@@ -37,9 +37,11 @@ from urllib.parse import parse_qs
 
 from feedproxy.simulator import render_prez, render_ps
 from feedproxy.simulator.counting import NATIONAL, Batch, Count, Precinct
+from feedproxy.simulator.kz import kz2028_election
 from feedproxy.simulator.mandates import allocate
 from feedproxy.simulator.prez import PrezElection, prez2023_election, prez2023_runoff
 from feedproxy.simulator.ps import PsElection, ps2017_election, ps2021_election
+from feedproxy.simulator.senate import senat2028_election, senat2028_runoff
 from feedproxy.simulator.xmlwriter import PRAGUE
 
 
@@ -51,7 +53,7 @@ class Custom(Protocol):
 
     def precincts(self, seed: int | str) -> tuple[Precinct, ...]: ...
 
-    def areas(self) -> list[tuple[str, str]]:
+    def areas(self, seed: int | str) -> list[tuple[str, str]]:
         """(what, file under odata/) of its per-region or per-district documents."""
         ...
 
@@ -63,7 +65,7 @@ class Custom(Protocol):
         self, rounds: Sequence[Round], round_: Round, file: str, n: int, seed: int | str, at: datetime
     ) -> bytes: ...
 
-    def render_batch(self, count: Count, batch: Batch, start: datetime) -> bytes: ...
+    def render_batch(self, count: Count, batch: Batch, start: datetime, seed: int | str) -> bytes: ...
 
 
 Election = PrezElection | PsElection | Custom
@@ -89,6 +91,13 @@ ELECTIONS: dict[str, Kind] = {
     ),
     "ps2021": Kind(((ps2021_election, datetime(2021, 10, 9, 14, 0, tzinfo=PRAGUE), "20211008"),), dated=False),
     "ps2017": Kind(((ps2017_election, datetime(2017, 10, 21, 14, 0, tzinfo=PRAGUE), "20171020"),), dated=False),
+    "kz2028": Kind(((kz2028_election, datetime(2028, 10, 7, 14, 0, tzinfo=PRAGUE), "20281006"),)),
+    "senat2028": Kind(
+        (
+            (senat2028_election, datetime(2028, 10, 7, 14, 0, tzinfo=PRAGUE), "20281006"),
+            (senat2028_runoff, datetime(2028, 10, 14, 14, 0, tzinfo=PRAGUE), "20281013"),
+        )
+    ),
 }
 TEXT = "text/plain; charset=utf-8"
 _CACHE_SIZE = 64
@@ -241,7 +250,7 @@ class Simulation:
             ]
         if isinstance(election, PrezElection):
             return []
-        return election.areas()
+        return election.areas(self.seed)
 
     def document(self, path: str, query: str | Mapping[str, str] = "", at_elapsed: float = 0.0) -> Reply:
         return self.resolve(path, query, at_elapsed).reply
@@ -358,7 +367,7 @@ class Simulation:
         elif isinstance(election, PsElection):
             body = render_ps.batch(election, count, batch, start)
         else:
-            body = election.render_batch(count, batch, start)
+            body = election.render_batch(count, batch, start, self.seed)
         return _xml(body, generated)
 
     def _area(self, r: Round, file: str, n: int) -> Rendered:
