@@ -158,6 +158,8 @@ class Simulation:
         if layout not in LAYOUTS:
             raise ValueError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
         kind = ELECTIONS[election]
+        if layout == "pls" and not isinstance(kind.rounds[0][0](), PrezElection | PsElection):
+            raise ValueError(f"{election} is simulated on the appdata layout only (the /pls/ endpoints ended in 2024)")
         self.code = election
         self.kind = kind
         self.layout = layout
@@ -257,7 +259,7 @@ class Simulation:
 
     def resolve(self, path: str, query: str | Mapping[str, str] = "", at_elapsed: float = 0.0) -> Rendered:
         if path.startswith("/appdata/") and self.layout in ("appdata", "both"):
-            if query if isinstance(query, str) else dict(query):
+            if query.lstrip("?") if isinstance(query, str) else dict(query):
                 return _text(404, "404 Not Found: a static file takes no query\n")
             return self._appdata(path, at_elapsed)
         base = f"/pls/{self.code}/"

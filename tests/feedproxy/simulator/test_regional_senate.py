@@ -163,3 +163,9 @@ def test_senate_round_two_batches_are_404_until_published(senate: Simulation) ->
         senate.document(SENATE_2 + "vysledky_okrsky.xml", "", runoff.offset + DURATION).body
         == senate.document(f"{SENATE_2}okrsky/vysledky_okrsky_{BATCHES:05d}.xml", "", runoff.offset + DURATION).body
     )
+
+
+@pytest.mark.parametrize("election", ["kz2028", "senat2028"])
+def test_the_2028_elections_have_no_old_layout(election: str) -> None:
+    with pytest.raises(ValueError, match="appdata layout only"):
+        Simulation(election, DURATION, BATCHES, layout="pls")
