@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -62,6 +63,10 @@ class Drill:
         self.report_dir = report_dir
         self.work = report_dir / "work"
         self.logs = report_dir / "logs"
+        # A run's files are its own: an earlier run's agent state (its snapshot and phase in force) would
+        # make this run's agent start from that run's schedule.
+        for folder in (self.work, self.logs):
+            shutil.rmtree(folder, ignore_errors=True)
         for folder in (self.work, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
         self.admin_url = admin_url
