@@ -50,7 +50,7 @@ run: $(STAMP) translations
 	  for setting in $$($(BIN)/portal demo pki --folder var/demo-pki); do export "$$setting"; done; \
 	  trap 'kill -TERM $$pids 2>/dev/null; wait $$pids; exit 0' INT TERM; \
 	  $(BIN)/portal outbox send --interval 2 & pids="$$!"; \
-	  $(BIN)/feedproxy simulate --election prez2023 --layout appdata --duration 1800 --listen 127.0.0.1:8081 & pids="$$pids $$!"; \
+	  $(BIN)/feedproxy simulate --election prez2023 --layout appdata --duration 1800 --repeats 25 --listen 127.0.0.1:8081 & pids="$$pids $$!"; \
 	  $(BIN)/feedproxy serve --upstream http://127.0.0.1:8081 --snapshot var/demo-feed/snapshot.json \
 	    --public-key var/demo-feed/allowlist-public.pem --allow-documentation-ranges --allow-loopback-clients \
 	    --listen 127.0.0.1:8080 --workers 1 & pids="$$pids $$!"; \

@@ -225,6 +225,9 @@ class Drill:
                 plan.schedule.live[1][0].isoformat(),
                 "--layout",
                 "both",
+                # Precincts sent again with corrections (OPAKOVANE="1"), as on a real night.
+                "--repeats",
+                "10",
                 "--listen",
                 f"{topology.host_address}:{simulator_port}",
             ],
