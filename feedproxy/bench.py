@@ -11,6 +11,7 @@ connections on a document the proxy has never fetched counts the upstream reques
 refresh interval. PASS needs ratio >= 0.70 and p99 <= 2x nginx's in every case, and 1 upstream request.
 
     feedproxy bench [--duration 10] [--warmup 2] [--rounds 3] [--workers N] [--connections 64]
+                    [--sizes 310B,2KB,150KB] [--cases plain,gzip,304]
 """
 
 from __future__ import annotations
