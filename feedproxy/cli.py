@@ -107,6 +107,20 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-document-bytes", type=int, default=16 * 1024 * 1024)
     parser.add_argument("--max-documents", type=int, default=5000, help="distinct documents cached at most")
     parser.add_argument("--snapshot-poll", type=_positive, default=5.0, help="seconds between snapshot checks (5)")
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=5.0,
+        help="seconds a connection has to send its request head; also the idle keep-alive bound (5)",
+    )
+    parser.add_argument(
+        "--connection-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cap each source address at N connections to the listening port with an nftables ct count rule "
+        "(needs CAP_NET_ADMIN; for a proxy without the firewall agent in front; 0: no cap, the default)",
+    )
     return parser
 
 
@@ -127,6 +141,8 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ServeC
     extra = {"workers": args.workers} if args.workers else {}
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if not 0 <= args.connection_limit <= 1_000_000:
+        parser.error("--connection-limit must be from 0 to 1000000")
     return ServeConfig(
         upstream=args.upstream,
         snapshot=args.snapshot,
@@ -147,6 +163,8 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ServeC
         max_document_bytes=args.max_document_bytes,
         max_documents=args.max_documents,
         snapshot_poll=args.snapshot_poll,
+        header_timeout=args.header_timeout,
+        connection_limit=args.connection_limit,
         **extra,
     )
 

@@ -36,6 +36,10 @@ class ServeConfig:
     max_documents: int = 5000
     upstream_concurrency: int = 8
     snapshot_poll: float = 5.0
+    #: seconds a connection has to send a complete request head (also the idle keep-alive bound)
+    header_timeout: float = 5.0
+    #: connections one source address may hold to the proxy's port (nftables ``ct count``); 0: no cap here
+    connection_limit: int = 0
 
     def worker_settings(self) -> dict[str, Any]:
         """What every worker is told when it connects."""

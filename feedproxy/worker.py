@@ -105,6 +105,7 @@ class WorkerApp:
         self.unknown_refused = 0
         self.unknown_rate_limited = 0
         self._keys: dict[str, str | None] = {}
+        self._peers: dict[str, str] = {}
         self._gzip: dict[str, bool] = {}
         self._writer: asyncio.StreamWriter | None = None
         self._next_reply = 0
@@ -266,12 +267,9 @@ class WorkerApp:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         client_text: str = scope.client
-        peer = client_text[: client_text.rfind(":")]
-        if peer[:1] == "[":
-            peer = peer[1:-1]
-        if peer[:7] == "::ffff:" and "." in peer:
-            # An IPv4 client of a dual-stack listener: named, counted and answered as the IPv4 address.
-            peer = peer[7:]
+        peer = self._peers.get(client_text)
+        if peer is None:
+            peer = self._peer(client_text)
         host = peer
         if peer in self.trusted:
             forwarded = [value for name, value in scope.headers.items() if name == "x-forwarded-for"]
@@ -291,7 +289,26 @@ class WorkerApp:
         if path[:5] == "/pls/" or path[:9] == "/appdata/":
             if client is None or not client.allowed:
                 return self._refuse(protocol, host, client, table)
-            return await self._document(scope, protocol, client, path, now)
+            # The hot path: a known spelling of a cached document is answered without another coroutine.
+            query: str = scope.query_string
+            raw = f"{path}?{query}" if query else path
+            key = self._keys.get(raw, "")
+            if key == "":
+                key = self._key(raw, path, query)
+            if key is None:
+                self._count(404)
+                return protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
+            method = scope.method
+            if method != "GET" and method != "HEAD":
+                self._count(405)
+                return protocol.response_str(405, [("content-type", _TEXT), ("allow", "GET, HEAD")], "GET, HEAD\n")
+            document = self.documents.get(key)
+            if document is None:
+                found = await self._want(key, now)
+                if isinstance(found, Miss):
+                    return self._missing(protocol, client, found, now)
+                document = found
+            return self._answer(scope.headers, protocol, client, document, method, now)
         if path == "/whoami":
             return self._whoami(scope, protocol, host, peer, client, table, now)
         if path in ("/healthz", "/metrics", "/stats.json"):
@@ -299,36 +316,34 @@ class WorkerApp:
         self._count(404)
         protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
 
-    async def _document(self, scope: Any, protocol: Any, client: Client, path: str, now: float) -> None:
-        query: str = scope.query_string
-        raw = f"{path}?{query}" if query else path
-        key = self._keys.get(raw, "")
-        if key == "":
-            key = self._key(raw, path, query)
-        if key is None:
-            self._count(404)
-            return protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
-        method = scope.method
-        if method != "GET" and method != "HEAD":
-            self._count(405)
-            return protocol.response_str(405, [("content-type", _TEXT), ("allow", "GET, HEAD")], "GET, HEAD\n")
-        document = self.documents.get(key)
-        if document is None:
-            found = await self._want(key, now)
-            if isinstance(found, Miss):
-                self._count(found.status)
-                client.requests += 1
-                client.last_seen = now
-                return protocol.response_str(
-                    found.status,
-                    [("content-type", _TEXT), ("cache-control", "no-store")],
-                    responses.unavailable(key, found.status),
-                )
-            document = found
+    def _peer(self, client_text: str) -> str:
+        """The peer address in granian's ``host:port`` (``[v6]:port``), remembered per connection spelling."""
+        peer = client_text[: client_text.rfind(":")]
+        if peer[:1] == "[":
+            peer = peer[1:-1]
+        if peer[:7] == "::ffff:" and "." in peer:
+            # An IPv4 client of a dual-stack listener: named, counted and answered as the IPv4 address.
+            peer = peer[7:]
+        if len(self._peers) > 20_000:
+            self._peers.clear()
+        self._peers[client_text] = peer
+        return peer
+
+    def _missing(self, protocol: Any, client: Client, miss: Miss, now: float) -> None:
+        self._count(miss.status)
+        client.requests += 1
+        client.last_seen = now
+        protocol.response_str(
+            miss.status,
+            [("content-type", _TEXT), ("cache-control", "no-store")],
+            responses.unavailable(miss.key, miss.status),
+        )
+
+    def _answer(self, headers: Any, protocol: Any, client: Client, document: Document, method: str, now: float) -> None:
+        """200 or 304 for a cached document: the validators, the encoding, the counters."""
         second = int(now)
         if document.second != second:
             document.rebuild(second)
-        headers = scope.headers
         gzip = False
         if document.gzip_body is not None:
             accept = headers.get("accept-encoding")
@@ -338,6 +353,7 @@ class WorkerApp:
                     gzip = self._accepts_gzip(accept)
         client.requests += 1
         client.last_seen = now
+        counts = self.responses
         match = headers.get("if-none-match")
         if match is not None:
             fresh = match == document.etag or match == document.etag_gzip or _etag_listed(match, document)
@@ -346,9 +362,9 @@ class WorkerApp:
             fresh = since is not None and (since == document.last_modified or _not_modified_since(since, document))
         if fresh:
             client.not_modified += 1
-            self._count(304)
+            counts[304] = counts.get(304, 0) + 1
             return protocol.response_empty(304, document.headers_304_gzip if gzip else document.headers_304)
-        self._count(200)
+        counts[200] = counts.get(200, 0) + 1
         if gzip:
             body = document.gzip_body
             response_headers = document.headers_200_gzip
