@@ -453,6 +453,9 @@ class Drill:
             self.observations.extend(_read_jsonl(output))
         hits = get_json(f"{self.simulator_url}/_control/hits")
         self.upstream_hits = {url: times for url, times in hits.items()}
+        # The raw evidence behind the upstream and batch gates, for reading a failure afterwards.
+        (self.work / "upstream-hits.json").write_text(json.dumps(self.upstream_hits, indent=1))
+        (self.work / "publications.json").write_text(json.dumps(self.publications, indent=1))
         health = json.loads(fetch_in_netns(self.topology.server_ns, f"http://127.0.0.1:{PROXY_PORT}/healthz"))
         stats = json.loads(fetch_in_netns(self.topology.server_ns, f"http://127.0.0.1:{PROXY_PORT}/stats.json"))
         (self.work / "proxy-stats.json").write_text(json.dumps(stats, indent=2))
