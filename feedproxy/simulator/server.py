@@ -162,6 +162,10 @@ class SimulatorServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog: a proxy revalidates dozens of documents in one tick. With the default of 5 the
+    # kernel drops the surplus connection attempts, the proxy's SYN is retried a second later, and the
+    # upstream sees two requests for one document less than a refresh interval apart.
+    request_queue_size = 128
     block_on_close = False  # a ``slow`` answer must not hold up shutdown
     allow_reuse_address = True
     owner: SimulatorServer
