@@ -40,8 +40,11 @@ run: $(STAMP) translations
 	@echo
 	@echo "Portal:           http://127.0.0.1:5000/   (Ctrl+C stops everything)"
 	@echo "Election night:   http://127.0.0.1:5000/staff/night   (staff; the proxy's statistics every 15 s)"
-	@echo "Simulator:        http://127.0.0.1:8081/pls/prez2023/vysledky   (counts 0-100 % in 30 minutes)"
-	@echo "Feed proxy:       http://127.0.0.1:8080/pls/prez2023/vysledky   and   http://127.0.0.1:8080/whoami"
+	@echo "Simulator:        http://127.0.0.1:8081/appdata/prez2023/20230113/odata/vysledky.xml   (counts 0-100 % in 30 minutes;"
+	@echo "                  the office's 2025+ static files: batches .../odata/okrsky/vysledky_okrsky_00001.xml on, 404 until out)"
+	@echo "Feed proxy:       http://127.0.0.1:8080/appdata/prez2023/20230113/odata/vysledky.xml"
+	@echo "                  http://127.0.0.1:8080/appdata/prez2023/20230113/odata/vysledky_okrsky.xml   (the newest batch)"
+	@echo "                  and http://127.0.0.1:8080/whoami"
 	@echo "                  (the demo allowlist admits this computer, 127.0.0.1, with a test-only switch)"
 	@echo "Signed submissions: download an application's PDF, then sign it with the demo qualified"
 	@echo "certificate: .venv/bin/portal demo sign FILE.pdf   (writes FILE-signed.pdf to upload)"
@@ -53,12 +56,13 @@ run: $(STAMP) translations
 	  for setting in $$($(BIN)/portal demo pki --folder var/demo-pki); do export "$$setting"; done; \
 	  trap 'kill -TERM $$pids 2>/dev/null; wait $$pids; exit 0' INT TERM; \
 	  $(BIN)/portal outbox send --interval 2 & pids="$$!"; \
-	  $(BIN)/feedproxy simulate --election prez2023 --duration 1800 --listen 127.0.0.1:8081 & pids="$$pids $$!"; \
+	  $(BIN)/feedproxy simulate --election prez2023 --layout appdata --duration 1800 --repeats 25 --listen 127.0.0.1:8081 & pids="$$pids $$!"; \
 	  $(BIN)/feedproxy serve --upstream http://127.0.0.1:8081 --snapshot var/demo-feed/snapshot.json \
 	    --public-key var/demo-feed/allowlist-public.pem --allow-documentation-ranges --allow-loopback-clients \
 	    --listen 127.0.0.1:8080 --workers 1 & pids="$$pids $$!"; \
 	  $(BIN)/portal demo feed-snapshot --folder var/demo-feed --every 10 >/dev/null & pids="$$pids $$!"; \
 	  $(BIN)/portal feed collect --proxy http://127.0.0.1:8080 --interval 15 & pids="$$pids $$!"; \
+	  $(BIN)/portal demo poll --interval 5 --url http://127.0.0.1:8080/appdata/prez2023/20230113/odata/vysledky.xml >/dev/null & pids="$$pids $$!"; \
 	  $(BIN)/portal run --host 127.0.0.1 --port 5000 & server=$$!; pids="$$pids $$server"; \
 	  wait $$server; status=$$?; kill -TERM $$pids 2>/dev/null; wait $$pids; exit $$status
 

@@ -3,8 +3,8 @@
 ::
 
     root namespace                server namespace ``<prefix>-srv-<hex>``      client namespace ``<prefix>-cli-<hex>``
-    <prefix>-h<hex>  <--veth-->   uplink0 (10.231.x.y+2/30)
-    (10.231.x.y+1/30)             lan0 (.254 of each /24, 2001:db8:1::fe)  <--veth-->  lan0 (every client address)
+    <prefix>-h<hex>  <--veth-->   uplink0 (198.18.x.y+2/30)
+    (198.18.x.y+1/30)             lan0 (.254 of each /24, 2001:db8:1::fe)  <--veth-->  lan0 (every client address)
 
 The portal and the simulator listen in the root namespace on ``host_address``; the firewall agent and the
 feed proxy run in the server namespace; the polling clients in the client namespace talk only to the
@@ -34,8 +34,11 @@ from typing import Any
 
 from drill.plan import CLIENT_NETWORKS, SERVER_ADDRESSES
 
-#: The root<->server link takes a free /30 from here.
-UPLINK_SPACE = IPv4Network("10.231.0.0/16")
+#: The root<->server link takes a free /30 from here: the benchmarking range (RFC 2544), never a private one
+#: (10/8, 172.16/12, 192.168/16), whose traffic could look like traffic to other networks the host reaches.
+UPLINK_SPACE = IPv4Network("198.18.0.0/15")
+#: Ranges the drill's own links never use.
+PRIVATE_RANGES = (IPv4Network("10.0.0.0/8"), IPv4Network("172.16.0.0/12"), IPv4Network("192.168.0.0/16"))
 SERVER_UPLINK_DEVICE = "uplink0"
 LAN_DEVICE = "lan0"  #: the server<->client veth, called the same on both sides
 #: A prefix must leave room in the 15-character interface name ``<prefix>-h<6 hex>``.
@@ -105,10 +108,18 @@ def _free_uplink(rng: random.Random) -> IPv4Network:
                 used.append(ip_network(destination, strict=False))
             except ValueError:
                 continue
-    for _ in range(1000):
-        base = UPLINK_SPACE.network_address + 4 * rng.randrange(UPLINK_SPACE.num_addresses // 4)
+    return pick_uplink(used, rng)
+
+
+def pick_uplink(used: Sequence[IPv4Network | IPv6Network], rng: random.Random) -> IPv4Network:
+    """A /30 of ``UPLINK_SPACE`` overlapping none of ``used`` (the host's addresses and routes)."""
+    blocks = UPLINK_SPACE.num_addresses // 4
+    first = rng.randrange(blocks)  # a random start, then every block in turn
+    relevant = [other for other in used if other.version == 4 and other.overlaps(UPLINK_SPACE)]
+    for step in range(blocks):
+        base = UPLINK_SPACE.network_address + 4 * ((first + step) % blocks)
         candidate = IPv4Network(f"{base}/30")
-        if not any(candidate.overlaps(other) for other in used):
+        if not any(candidate.overlaps(other) for other in relevant):
             return candidate
     raise RuntimeError(f"no free /30 left in {UPLINK_SPACE} for the drill's uplink")
 

@@ -18,7 +18,10 @@ from typing import Any
 
 from drill.plan import Check, Fate, Plan
 
-ADMITTED = ("ok", "not_modified")
+#: Answers past the access check: a 404 is the proxy's answer for a batch the office has not published yet.
+ADMITTED = ("ok", "not_modified", "not_found")
+#: A published batch must reach the clients within one proxy refresh interval plus this (seconds).
+PUBLICATION_LEEWAY = 1.0
 #: Leeway for the gap between two upstream fetches of one document (network and timer jitter).
 FETCH_GAP_LEEWAY = 0.1
 #: How long after the revocation call the firewall may still admit the outlet, beyond one agent poll:
@@ -51,6 +54,8 @@ class Evidence:
     mail: Mapping[str, Any]  #: the mail tally: queued, sent, received, lost (a list)
     checks: list[Check]
     boundaries_applied: dict[str, float] = field(default_factory=dict)  #: agent applies seen per boundary
+    #: Each numbered batch the clients poll (appdata path) and when the simulator published it (epoch s).
+    publications: dict[str, float] = field(default_factory=dict)
 
 
 class Judge:
@@ -129,6 +134,7 @@ class Verdict:
     failed_checks: list[Check]
     checks: int
     requests: int
+    batches: list[dict[str, Any]] = field(default_factory=list)  #: see ``_batches``
 
     @property
     def ok(self) -> bool:
@@ -148,6 +154,9 @@ def judge(evidence: Evidence) -> Verdict:
     revocation = _revocation(plan, observations, evidence.revoked_at)
     upstream = _upstream(evidence.upstream_hits, plan.timing.proxy_refresh)
     worst_gap = min((u["min_gap"] for u in upstream if u["min_gap"] is not None), default=None)
+    batches = _batches(evidence.publications, observations, plan.timing.proxy_refresh)
+    late = max((b["last_404_after"] for b in batches if b["last_404_after"] is not None), default=None)
+    bound = plan.timing.proxy_refresh + PUBLICATION_LEEWAY
     lost = list(evidence.mail.get("lost", ()))
     failed_checks = [c for c in evidence.checks if not c.ok]
     gates = [
@@ -179,6 +188,18 @@ def judge(evidence: Evidence) -> Verdict:
             + ("n/a" if worst_gap is None else f"{worst_gap:.2f} s"),
             f"1 (gap >= {plan.timing.proxy_refresh:.0f} s less {FETCH_GAP_LEEWAY} s of timer jitter)",
         ),
+        Gate(
+            "published batches reached the clients",
+            bool(batches)
+            and all(b["served"] for b in batches)
+            and (late is None or late <= bound)
+            and not any(b["errors_before"] for b in batches),
+            f"{sum(1 for b in batches if b['served'])}/{len(batches)} served; last 404 "
+            + ("never after publication" if late is None else f"{late:.2f} s after publication")
+            + f"; {sum(b['errors_before'] for b in batches)} 5xx before publication",
+            f"all served; no 404 later than {plan.timing.proxy_refresh:.0f} s + {PUBLICATION_LEEWAY:.0f} s "
+            "after publication; no 5xx for a batch not yet published",
+        ),
         Gate("flows and checks", not failed_checks, f"{len(evidence.checks) - len(failed_checks)} ok", "all ok"),
     ]
     return Verdict(
@@ -189,6 +210,7 @@ def judge(evidence: Evidence) -> Verdict:
         failed_checks=failed_checks,
         checks=len(evidence.checks),
         requests=len(observations),
+        batches=batches,
     )
 
 
@@ -275,6 +297,39 @@ def _upstream(hits: Mapping[str, list[float]], refresh: float) -> list[dict[str,
     return rows
 
 
+def _batches(
+    publications: Mapping[str, float], observations: Iterable[dict[str, Any]], refresh: float
+) -> list[dict[str, Any]]:
+    """Per published batch the clients polled: served after publication at all; the latest request start
+    (seconds after publication) still answered 404; the 5xx answers to requests started before publication.
+
+    Only publications up to the last request for the batch count: a batch published after the clients
+    stopped was never theirs to see.
+    """
+    by_path: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for o in observations:
+        if o["p"] in publications:
+            by_path[o["p"]].append(o)
+    rows = []
+    for path, published in sorted(publications.items(), key=lambda item: item[1]):
+        seen = by_path.get(path, [])
+        if not any(o["t"] >= published + refresh + PUBLICATION_LEEWAY for o in seen):
+            continue
+        after = [o for o in seen if o["t"] >= published]
+        late = [o["t"] - published for o in after if o["o"] == "not_found"]
+        rows.append(
+            {
+                "path": path,
+                "published": published,
+                "served": any(o["o"] in ("ok", "not_modified") for o in after),
+                "first_served_after": min((o["t"] - published for o in after if o["o"] == "ok"), default=None),
+                "last_404_after": max(late, default=None),
+                "errors_before": sum(1 for o in seen if o["t"] < published and (o.get("s") or 0) >= 500),
+            }
+        )
+    return rows
+
+
 def _outlets(plan: Plan, observations: Iterable[dict[str, Any]]) -> list[OutletRow]:
     owner = {address: (name, kind) for address, name, kind in plan.clients()}
     fates = {o.name: o.fate.value for o in plan.outlets}
@@ -302,6 +357,7 @@ def summary_json(verdict: Verdict, extra: Mapping[str, Any]) -> dict[str, Any]:
         "gates": [asdict(g) for g in verdict.gates],
         "switches": verdict.switches,
         "upstream": verdict.upstream,
+        "batches": verdict.batches,
         "outlets": [asdict(r) for r in verdict.outlets],
         "failed_checks": [asdict(c) for c in verdict.failed_checks],
         "checks": verdict.checks,
@@ -384,6 +440,21 @@ def html_report(verdict: Verdict, extra: Mapping[str, Any], checks: list[Check])
                     u["max_per_interval"],
                 )
                 for u in verdict.upstream
+            ),
+        ),
+        "<h2>Published batches (appdata)</h2>",
+        table(
+            ["batch", "published (UTC)", "served", "first 200 after", "last 404 after", "5xx before"],
+            (
+                (
+                    b["path"],
+                    instant(b["published"]),
+                    "yes" if b["served"] else "NO",
+                    _offset(b["first_served_after"]),
+                    _offset(b["last_404_after"]),
+                    b["errors_before"],
+                )
+                for b in verdict.batches
             ),
         ),
         "<h2>Run</h2>",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -62,6 +63,10 @@ class Drill:
         self.report_dir = report_dir
         self.work = report_dir / "work"
         self.logs = report_dir / "logs"
+        # A run's files are its own: an earlier run's agent state (its snapshot and phase in force) would
+        # make this run's agent start from that run's schedule.
+        for folder in (self.work, self.logs):
+            shutil.rmtree(folder, ignore_errors=True)
         for folder in (self.work, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
         self.admin_url = admin_url
@@ -170,6 +175,7 @@ class Drill:
                 plan=plan,
                 observations=self.observations,
                 upstream_hits=self.upstream_hits,
+                publications=self.publications,
                 revoked_at=self.revoked_at,
                 mail=self.mail_tally,
                 checks=self.checks,
@@ -215,20 +221,22 @@ class Drill:
                 str(SIMULATOR_BATCHES),
                 "--start-at",
                 first_live[0].isoformat(),
+                "--runoff-at",
+                plan.schedule.live[1][0].isoformat(),
+                "--layout",
+                "both",
+                # Precincts sent again with corrections (OPAKOVANE="1"), as on a real night.
+                "--repeats",
+                "10",
                 "--listen",
                 f"{topology.host_address}:{simulator_port}",
             ],
         )
         wait_until("portal", lambda: http_ok(f"{self.portal_url}/healthz"), 30, self.processes, "portal")
         wait_until("simulator", lambda: http_ok(f"{self.simulator_url}/_control/"), 15, self.processes, "simulator")
-        documents = get_json(f"{self.simulator_url}/_control/")["documents"]
-        # Every kind of document; the numbered precinct batches as batches 1 to 3.
-        self.paths = [
-            path
-            for d in documents
-            for path in ([d["path"].replace("=N", f"={n}") for n in (1, 2, 3)] if "=N" in d["path"] else [d["path"]])
-        ]
+        self.paths, self.publications = polled_paths(get_json(f"{self.simulator_url}/_control/"))
         self.extra["documents polled"] = self.paths
+        self.extra["layouts"] = "round 1 on the /pls/ query endpoints, the run-off on the /appdata/ static files"
 
         self.office = set_up_office(self.env, plan)
         token_file = self.work / "ops-token"
@@ -396,7 +404,6 @@ class Drill:
             self.at(start + timedelta(seconds=AGENT_PAUSE[1]), lambda: self.pause_agent(False))
 
         sim = self.simulator_url
-        second_start = schedule.live[1][0]
         self.at(
             schedule.outage_at,
             lambda: post_json(
@@ -408,7 +415,6 @@ class Drill:
             schedule.truncated_at,
             lambda: post_json(f"{sim}/_control/fault", {"kind": "truncated", "count": 1, "path": self.paths[0]}),
         )
-        self.at(second_start, lambda: post_json(f"{sim}/_control/clock", {"elapsed": 0, "frozen": False}))
 
         revoked = plan.outlet(Fate.REVOKED)
         self.at(
@@ -447,6 +453,9 @@ class Drill:
             self.observations.extend(_read_jsonl(output))
         hits = get_json(f"{self.simulator_url}/_control/hits")
         self.upstream_hits = {url: times for url, times in hits.items()}
+        # The raw evidence behind the upstream and batch gates, for reading a failure afterwards.
+        (self.work / "upstream-hits.json").write_text(json.dumps(self.upstream_hits, indent=1))
+        (self.work / "publications.json").write_text(json.dumps(self.publications, indent=1))
         health = json.loads(fetch_in_netns(self.topology.server_ns, f"http://127.0.0.1:{PROXY_PORT}/healthz"))
         stats = json.loads(fetch_in_netns(self.topology.server_ns, f"http://127.0.0.1:{PROXY_PORT}/stats.json"))
         (self.work / "proxy-stats.json").write_text(json.dumps(stats, indent=2))
@@ -472,6 +481,23 @@ class Drill:
             "lost": len(tally.lost),
             "by template": tally.by_template,
         }
+
+
+def polled_paths(index: dict[str, Any]) -> tuple[list[str], dict[str, float]]:
+    """The paths the clients poll, from the simulator's index, and each polled batch's publication (epoch s).
+
+    Round 1 on the old query endpoints (national, batches 1 to 3, the newest); the run-off on the static
+    files: national, the newest-batch alias and every numbered batch, each 404 until the office publishes it.
+    """
+    documents = [(d["what"], d["path"]) for d in index["documents"]]
+    first = [p for what, p in documents if p.startswith("/pls/") and not what.startswith("round 2")]
+    first = [q for p in first for q in ([p.replace("=N", f"={n}") for n in (1, 2, 3)] if "=N" in p else [p])]
+    second = [
+        p for what, p in documents if p.startswith("/appdata/") and what.startswith("round 2") and "NNNNN" not in p
+    ]
+    base = next(p for p in second if p.endswith("/vysledky.xml")).removesuffix("vysledky.xml")
+    publications = {b["path"]: float(b["at"]) for b in index["publications"] if b["path"].startswith(base)}
+    return [*first, *second, *publications], publications
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -153,10 +153,9 @@ def forwarded_client(values: list[str], peer: str, trusted: frozenset[str]) -> s
     return client
 
 
-def is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host == "::1"
-
-
 def may_read_operations(peer: str, allowed: frozenset[str]) -> bool:
-    """``/metrics``, ``/healthz``, ``/stats.json``: loopback, trusted proxies and ``--metrics-allow`` only."""
-    return is_loopback(peer) or peer in allowed or canonical_address(peer) in allowed
+    """``/metrics``, ``/healthz``, ``/stats.json``: the TCP peers in ``--metrics-allow`` only (default loopback).
+
+    Never judged by X-Forwarded-For, and a trusted reverse proxy's address admits nobody behind it.
+    """
+    return peer in allowed or canonical_address(peer) in allowed

@@ -3,14 +3,15 @@
 nginx runs with its own temporary configuration on an unprivileged port (sendfile, etag, gzip_static
 with a pre-compressed copy): the bound a static file server sets. The proxy runs in front of a tiny
 local upstream with a warm cache, admitting the bench's own address through a throw-away signed
-snapshot and the test-only ``--allow-loopback-clients``. For each case (2 KB and 150 KB documents;
-plain 200, gzip, 304) both servers get a warm-up and then ``wrk -t2 -c64 -d10s --latency``, in
+snapshot and the test-only ``--allow-loopback-clients``. For each case (310-byte, 2 KB and 150 KB
+documents; plain 200, gzip, 304) both servers get a warm-up and then ``wrk -t2 -c64 -d10s --latency``, in
 alternation (``--rounds`` times, medians: other load on the machine moves single runs a lot); the
 table shows req/s and p99 of each and the ratio. A last run of 1,000 concurrent
 connections on a document the proxy has never fetched counts the upstream requests per document per
 refresh interval. PASS needs ratio >= 0.70 and p99 <= 2x nginx's in every case, and 1 upstream request.
 
     feedproxy bench [--duration 10] [--warmup 2] [--rounds 3] [--workers N] [--connections 64]
+                    [--sizes 310B,2KB,150KB] [--cases plain,gzip,304]
 """
 
 from __future__ import annotations
@@ -36,14 +37,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from feedproxy.testsnapshot import signed_snapshot, write_public_key
 
-DATA = Path(os.environ.get("FEEDPROXY_BENCH_DATA", "/work/shared/data/volby"))
-#: Real documents of about 2 KB and 150 KB (kv2022 precinct batches, UTF-8).
+DATA = Path(os.environ.get("FEEDPROXY_BENCH_DATA", Path(__file__).resolve().parents[1] / "tests/data/feed"))
+#: Real documents: the in-band error document a batch that does not exist yet answers (310 bytes, prez2023),
+#: and kv2022 precinct batches of about 2 KB and 150 KB (UTF-8).
 DOCUMENTS = {
-    "2KB": DATA / "kv2022/batches/vysledky_okrsky_davka_148.xml",
-    "150KB": DATA / "kv2022/batches/vysledky_okrsky_davka_021.xml",
+    "310B": DATA / "chyba_vysledky_okrsky.xml",
+    "2KB": DATA / "kv2026_vysledky_okrsky_00001.xml",
+    "150KB": DATA / "kv2022_vysledky_okrsky_davka_021.xml",
 }
-PROXY_PATHS = {"2KB": "/pls/kv2022/vysledky_okrsky?davka=148", "150KB": "/pls/kv2022/vysledky_okrsky?davka=21"}
-NGINX_PATHS = {"2KB": "/small.xml", "150KB": "/big.xml"}
+#: The proxy serves the small ones under the 2025+ layout, the large one under /pls/.
+PROXY_PATHS = {
+    "310B": "/appdata/kv2026/20261009/odata/okrsky/vysledky_okrsky.xml",
+    "2KB": "/appdata/kv2026/20261009/odata/okrsky/vysledky_okrsky_00001.xml",
+    "150KB": "/pls/kv2022/vysledky_okrsky?davka=21",
+}
+NGINX_PATHS = {"310B": "/tiny.xml", "2KB": "/small.xml", "150KB": "/big.xml"}
 MIN_RATIO = 0.70
 MAX_P99_FACTOR = 2.0
 
@@ -79,7 +87,8 @@ class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.hits.setdefault(self.path, []).append(time.monotonic())
         time.sleep(self.server.delay)  # a real upstream is not instant: concurrent first requests overlap
-        body = self.server.bodies["2KB" if "davka=148" in self.path else "150KB"]
+        size = next((size for size, path in PROXY_PATHS.items() if path == self.path), "150KB")
+        body = self.server.bodies[size]
         etag = f'"{len(body)}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
@@ -273,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--refresh", type=float, default=10.0)
     parser.add_argument("--flood-connections", type=int, default=1000)
     parser.add_argument("--nginx-port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--sizes", default=",".join(DOCUMENTS), help=f"documents to measure ({','.join(DOCUMENTS)})")
+    parser.add_argument("--cases", default="plain,gzip,304", help="cases to measure (plain,gzip,304)")
     args = parser.parse_args(argv)
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -306,8 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         failed = False
-        for size in DOCUMENTS:
-            for case in ("plain", "gzip", "304"):
+        sizes = [size for size in args.sizes.split(",") if size in DOCUMENTS]
+        for size in sizes:
+            for case in [case for case in args.cases.split(",") if case in ("plain", "gzip", "304")]:
                 results: dict[str, list[Run]] = {"nginx": [], "proxy": []}
                 for round_number in range(args.rounds):
                     order = list(servers.items())

@@ -94,13 +94,18 @@ class Fetcher:
     # --- clients ask --------------------------------------------------------------------------------
 
     async def want(self, key: str) -> Version | Miss:
-        """The current version of ``key``, fetching it first if it is new; a Miss if there is none."""
+        """The current version of ``key``, fetching it first if it is new; a Miss if there is none.
+
+        Concurrent askers of a new key share one upstream request (single flight), and a key the upstream
+        does not have (404) is remembered as a miss for one refresh interval, so the upstream sees at
+        most one request per interval for it however many clients ask.
+        """
         state = self.documents.get(key)
         if state is not None and state.version is not None:
             return state.version
         if state is not None and state.in_flight is not None:
             await asyncio.shield(state.in_flight)
-            return state.version or self.misses.get(key) or self._miss(key, 502, "failed", 1.0)
+            return state.version or self.misses.get(key) or Miss(key, 502, "failed", self.clock() + 1.0)
         now = self.clock()
         miss = self.misses.get(key)
         if miss is not None and miss.until > now:
@@ -110,16 +115,20 @@ class Fetcher:
             return Miss(key, 503, "too_many_documents", now + 1.0)
         state = DocumentState(key)
         self.documents[key] = state
-        state.in_flight = asyncio.create_task(self._refresh(state))
+        state.in_flight = asyncio.create_task(self._first_fetch(state))
         await asyncio.shield(state.in_flight)
+        return state.version or self.misses.get(key) or Miss(key, 502, "failed", self.clock() + 1.0)
+
+    async def _first_fetch(self, state: DocumentState) -> None:
+        """Fetch a new key; on failure forget it and record the miss before any waiter wakes up."""
+        await self._refresh(state)
         if state.version is not None:
-            return state.version
+            return
+        key = state.key
         del self.documents[key]
         status = {"not_found": 404, "timeout": 504}.get(state.last_outcome, 502)
         self.first_fetch_failures[state.last_outcome] += 1
-        miss = self._miss(key, status, state.last_outcome, self.settings.refresh)
-        self.listener.missing(miss)
-        return miss
+        self.listener.missing(self._miss(key, status, state.last_outcome, self.settings.refresh))
 
     def _miss(self, key: str, status: int, reason: str, ttl: float) -> Miss:
         miss = Miss(key, status, reason, self.clock() + ttl)

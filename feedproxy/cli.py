@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from allowlist.snapshot import load_public_key
+from allowlist.snapshot import ELECTION_CODE, load_public_key
 from feedproxy.config import ServeConfig
 from feedproxy.upstream import Upstream
 
@@ -91,13 +91,36 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refresh", type=_positive, default=10.0, help="seconds between revalidations (10)")
     parser.add_argument("--timeout", type=_positive, default=5.0, help="seconds for one upstream answer (5)")
     parser.add_argument("--workers", type=int, default=None, help="server processes (default: CPU cores)")
+    parser.add_argument("--election", type=_election, help="the election served (default: the first snapshot's)")
     parser.add_argument("--trusted-proxy", action="append", default=[], type=_address, metavar="ADDR")
-    parser.add_argument("--metrics-allow", action="append", default=[], type=_address, metavar="ADDR")
+    parser.add_argument(
+        "--metrics-allow",
+        action="append",
+        default=[],
+        type=_address,
+        metavar="ADDR",
+        help="TCP peer that may read /metrics, /stats.json, /healthz (repeatable; default 127.0.0.1 and ::1)",
+    )
+    parser.add_argument("--metrics-token-file", help="Bearer token /metrics and /stats.json require")
     parser.add_argument("--rate", type=_positive, default=10.0, help="requests per second per address (10)")
     parser.add_argument("--burst", type=_positive, default=50.0, help="token bucket size (50)")
     parser.add_argument("--max-document-bytes", type=int, default=16 * 1024 * 1024)
     parser.add_argument("--max-documents", type=int, default=5000, help="distinct documents cached at most")
     parser.add_argument("--snapshot-poll", type=_positive, default=5.0, help="seconds between snapshot checks (5)")
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=5.0,
+        help="seconds a connection has to send its request head; also the idle keep-alive bound (5)",
+    )
+    parser.add_argument(
+        "--connection-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cap each source address at N connections to the listening port with an nftables ct count rule "
+        "(needs CAP_NET_ADMIN; for a proxy without the firewall agent in front; 0: no cap, the default)",
+    )
     return parser
 
 
@@ -109,10 +132,17 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ServeC
     token = None
     if args.token_file:
         token = _read(args.token_file).decode("utf-8").strip()
+    metrics_token = None
+    if args.metrics_token_file:
+        metrics_token = _read(args.metrics_token_file).decode("utf-8").strip()
+        if not metrics_token:
+            raise Refused(f"{args.metrics_token_file} holds no token")
     host, port = args.listen
     extra = {"workers": args.workers} if args.workers else {}
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if not 0 <= args.connection_limit <= 1_000_000:
+        parser.error("--connection-limit must be from 0 to 1000000")
     return ServeConfig(
         upstream=args.upstream,
         snapshot=args.snapshot,
@@ -125,12 +155,16 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ServeC
         refresh=args.refresh,
         timeout=args.timeout,
         trusted_proxies=tuple(args.trusted_proxy),
-        metrics_allow=tuple(args.metrics_allow),
+        metrics_allow=tuple(args.metrics_allow) or ("127.0.0.1", "::1"),
+        metrics_token=metrics_token,
+        election=args.election,
         rate=args.rate,
         burst=args.burst,
         max_document_bytes=args.max_document_bytes,
         max_documents=args.max_documents,
         snapshot_poll=args.snapshot_poll,
+        header_timeout=args.header_timeout,
+        connection_limit=args.connection_limit,
         **extra,
     )
 
@@ -153,6 +187,12 @@ def _address(text: str) -> str:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
+
+
+def _election(text: str) -> str:
+    if not ELECTION_CODE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an election code")
+    return text
 
 
 def _positive(text: str) -> float:

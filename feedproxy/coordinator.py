@@ -23,7 +23,7 @@ from typing import Any
 
 from allowlist.addresses import AddressPolicy
 from allowlist.snapshot import Snapshot
-from feedproxy import snapshots
+from feedproxy import connlimit, snapshots
 from feedproxy.cache import Fetcher, FetcherSettings, Listener, Miss
 from feedproxy.config import ServeConfig
 from feedproxy.documents import Version
@@ -200,6 +200,7 @@ def load_first_snapshot(config: ServeConfig) -> snapshots.SnapshotKeeper:
         policy=AddressPolicy(allow_documentation=config.allow_documentation),
         allow_loopback=config.allow_loopback_clients,
         clock=time.time,
+        election=config.election,
     )
     if keeper.check() is None:
         raise StartupError(f"no snapshot loaded from {keeper.status.source}: {keeper.status.last_error}")
@@ -211,13 +212,28 @@ async def run(config: ServeConfig) -> int:
     holder = reserve_port(config.host, config.port)
     port = holder.getsockname()[1]
     coordinator = Coordinator(config, keeper)
+    if config.connection_limit:
+        try:
+            connlimit.install(port, config.connection_limit)
+        except connlimit.ConnectionLimitError as error:
+            holder.close()
+            raise StartupError(f"--connection-limit: {error}") from error
     with tempfile.TemporaryDirectory(prefix="feedproxy-") as directory:
         os.chmod(directory, 0o700)
         ipc_path = str(Path(directory) / "fetcher.sock")
         ipc = await asyncio.start_unix_server(coordinator.handle_worker, path=ipc_path, limit=1 << 20)
         environment = {**os.environ, IPC_ENVIRONMENT: ipc_path}
         workers = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "feedproxy.server", config.host, str(port), str(config.workers)], env=environment
+            [
+                sys.executable,
+                "-m",
+                "feedproxy.server",
+                config.host,
+                str(port),
+                str(config.workers),
+                str(config.header_timeout),
+            ],
+            env=environment,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -246,6 +262,8 @@ async def run(config: ServeConfig) -> int:
             holder.close()
             ipc.close()
             coordinator.fetcher.close()
+            if config.connection_limit:
+                connlimit.remove(port)
     return code
 
 

@@ -53,6 +53,10 @@ def ops_only(address: str) -> str:
     return f"Adresa {address} nemá přístup k provozním údajům.\nAddress {address} may not read operational data.\n"
 
 
+def ops_token() -> str:
+    return "Provozní údaje vyžadují platný token.\nOperational data need a valid bearer token.\n"
+
+
 def _iso(value: float) -> str:
     return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
 

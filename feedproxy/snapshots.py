@@ -4,6 +4,11 @@ A file (reloaded when its mtime, size or inode changes) or the portal's
 ``GET /api/v1/elections/<code>/allowlist`` (Bearer token, ETag / 304), polled every few seconds. Every
 candidate goes through ``allowlist.snapshot.load_snapshot``: a document that is not authentic or not
 valid is never loaded, the last good one stays, and the refusal is counted.
+
+The election is fixed: the one given (``--election``), else the first snapshot's. A snapshot of
+another election is refused like an older version, so a signed snapshot of some other (older, more
+permissive) election cannot replace the one in force. A snapshot request follows no redirect: the
+token goes to the configured URL and nowhere else.
 """
 
 from __future__ import annotations
@@ -120,6 +125,16 @@ class SnapshotStatus:
         }
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error: following it would send the Bearer token to another place."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+
 class SnapshotSource:
     """``poll()`` returns the bytes of a changed snapshot, None when unchanged; OSError when unreachable."""
 
@@ -150,12 +165,14 @@ class SnapshotSource:
         if self._etag:
             request.add_header("If-None-Match", self._etag)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 data = response.read(16 * 1024 * 1024 + 1)
                 etag = response.headers.get("ETag")
         except urllib.error.HTTPError as error:
             if error.code == 304:
                 return None
+            if 300 <= error.code < 400:
+                raise OSError(f"the portal answered HTTP {error.code} (a redirect; not followed)") from error
             raise OSError(f"the portal answered HTTP {error.code}") from error
         if len(data) > 16 * 1024 * 1024:
             raise OSError("the snapshot is larger than 16 MiB")
@@ -174,8 +191,11 @@ class SnapshotKeeper:
         policy: AddressPolicy,
         allow_loopback: bool,
         clock: Callable[[], float],
+        election: str | None = None,
     ) -> None:
         self.source = source
+        #: the election served; None until the first snapshot fixes it
+        self.election = election
         self.public_key = public_key
         self.policy = policy
         self.allow_loopback = allow_loopback
@@ -201,11 +221,16 @@ class SnapshotKeeper:
             self.status.refused[code] += 1
             self.status.last_error = f"refused ({code}): {error}"
             return None
+        if self.election is not None and snapshot.election != self.election:
+            self.status.refused["other_election"] += 1
+            self.status.last_error = f"refused: a snapshot of {snapshot.election}, this proxy serves {self.election}"
+            return None
         current = self.status.snapshot
-        if current is not None and current.election == snapshot.election and snapshot.version < current.version:
+        if current is not None and snapshot.version < current.version:
             self.status.refused["older_version"] += 1
             self.status.last_error = f"refused: version {snapshot.version} is older than {current.version}"
             return None
+        self.election = snapshot.election
         self.status.snapshot = snapshot
         self.status.loaded_at = now
         self.status.last_error = ""

@@ -11,6 +11,7 @@ them, and a worker asks it for a document it lacks (the fetcher fetches it once,
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 import signal
 import socket
@@ -104,6 +105,7 @@ class WorkerApp:
         self.unknown_refused = 0
         self.unknown_rate_limited = 0
         self._keys: dict[str, str | None] = {}
+        self._peers: dict[str, str] = {}
         self._gzip: dict[str, bool] = {}
         self._writer: asyncio.StreamWriter | None = None
         self._next_reply = 0
@@ -115,7 +117,10 @@ class WorkerApp:
         workers = max(1, int(config.get("workers", 1)))
         self.cache_control = f"max-age={int(config.get('refresh', 10))}"
         self.trusted = frozenset(config.get("trusted_proxies", ()))
-        self.ops_allowed = frozenset(config.get("metrics_allow", ())) | self.trusted
+        # Judged by the TCP peer only: a trusted reverse proxy's own address does not admit its clients.
+        self.ops_allowed = frozenset(config.get("metrics_allow", ()))
+        token = config.get("metrics_token")
+        self.ops_authorization = f"Bearer {token}".encode() if token else None
         self.want_timeout = float(config.get("want_timeout", 15.0))
         self.max_pending = int(config.get("max_pending", 1000))
         # Each worker sees its share of a client's connections (the kernel spreads them), so its share of the rate.
@@ -262,12 +267,9 @@ class WorkerApp:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         client_text: str = scope.client
-        peer = client_text[: client_text.rfind(":")]
-        if peer[:1] == "[":
-            peer = peer[1:-1]
-        if peer[:7] == "::ffff:" and "." in peer:
-            # An IPv4 client of a dual-stack listener: named, counted and answered as the IPv4 address.
-            peer = peer[7:]
+        peer = self._peers.get(client_text)
+        if peer is None:
+            peer = self._peer(client_text)
         host = peer
         if peer in self.trusted:
             forwarded = [value for name, value in scope.headers.items() if name == "x-forwarded-for"]
@@ -284,47 +286,64 @@ class WorkerApp:
         if wait:
             return self._rate_limited(protocol, host, client, wait)
         path: str = scope.path
-        if path[:5] == "/pls/":
+        if path[:5] == "/pls/" or path[:9] == "/appdata/":
             if client is None or not client.allowed:
                 return self._refuse(protocol, host, client, table)
-            return await self._document(scope, protocol, client, path, now)
+            # The hot path: a known spelling of a cached document is answered without another coroutine.
+            query: str = scope.query_string
+            raw = f"{path}?{query}" if query else path
+            key = self._keys.get(raw, "")
+            if key == "":
+                key = self._key(raw, path, query)
+            if key is None:
+                self._count(404)
+                return protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
+            method = scope.method
+            if method != "GET" and method != "HEAD":
+                self._count(405)
+                return protocol.response_str(405, [("content-type", _TEXT), ("allow", "GET, HEAD")], "GET, HEAD\n")
+            document = self.documents.get(key)
+            if document is None:
+                found = await self._want(key, now)
+                if isinstance(found, Miss):
+                    return self._missing(protocol, client, found, now)
+                document = found
+            return self._answer(scope.headers, protocol, client, document, method, now)
         if path == "/whoami":
             return self._whoami(scope, protocol, host, peer, client, table, now)
         if path in ("/healthz", "/metrics", "/stats.json"):
-            return await self._ops(protocol, peer, path)
+            return await self._ops(scope, protocol, peer, path)
         self._count(404)
         protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
 
-    async def _document(self, scope: Any, protocol: Any, client: Client, path: str, now: float) -> None:
-        query: str = scope.query_string
-        raw = f"{path}?{query}" if query else path
-        key = self._keys.get(raw, "")
-        if key == "":
-            key = self._key(raw, path, query)
-        if key is None:
-            self._count(404)
-            return protocol.response_str(404, [("content-type", _TEXT)], responses.not_a_document(path))
-        method = scope.method
-        if method != "GET" and method != "HEAD":
-            self._count(405)
-            return protocol.response_str(405, [("content-type", _TEXT), ("allow", "GET, HEAD")], "GET, HEAD\n")
-        document = self.documents.get(key)
-        if document is None:
-            found = await self._want(key, now)
-            if isinstance(found, Miss):
-                self._count(found.status)
-                client.requests += 1
-                client.last_seen = now
-                return protocol.response_str(
-                    found.status,
-                    [("content-type", _TEXT), ("cache-control", "no-store")],
-                    responses.unavailable(key, found.status),
-                )
-            document = found
+    def _peer(self, client_text: str) -> str:
+        """The peer address in granian's ``host:port`` (``[v6]:port``), remembered per connection spelling."""
+        peer = client_text[: client_text.rfind(":")]
+        if peer[:1] == "[":
+            peer = peer[1:-1]
+        if peer[:7] == "::ffff:" and "." in peer:
+            # An IPv4 client of a dual-stack listener: named, counted and answered as the IPv4 address.
+            peer = peer[7:]
+        if len(self._peers) > 20_000:
+            self._peers.clear()
+        self._peers[client_text] = peer
+        return peer
+
+    def _missing(self, protocol: Any, client: Client, miss: Miss, now: float) -> None:
+        self._count(miss.status)
+        client.requests += 1
+        client.last_seen = now
+        protocol.response_str(
+            miss.status,
+            [("content-type", _TEXT), ("cache-control", "no-store")],
+            responses.unavailable(miss.key, miss.status),
+        )
+
+    def _answer(self, headers: Any, protocol: Any, client: Client, document: Document, method: str, now: float) -> None:
+        """200 or 304 for a cached document: the validators, the encoding, the counters."""
         second = int(now)
         if document.second != second:
             document.rebuild(second)
-        headers = scope.headers
         gzip = False
         if document.gzip_body is not None:
             accept = headers.get("accept-encoding")
@@ -334,6 +353,7 @@ class WorkerApp:
                     gzip = self._accepts_gzip(accept)
         client.requests += 1
         client.last_seen = now
+        counts = self.responses
         match = headers.get("if-none-match")
         if match is not None:
             fresh = match == document.etag or match == document.etag_gzip or _etag_listed(match, document)
@@ -342,9 +362,9 @@ class WorkerApp:
             fresh = since is not None and (since == document.last_modified or _not_modified_since(since, document))
         if fresh:
             client.not_modified += 1
-            self._count(304)
+            counts[304] = counts.get(304, 0) + 1
             return protocol.response_empty(304, document.headers_304_gzip if gzip else document.headers_304)
-        self._count(200)
+        counts[200] = counts.get(200, 0) + 1
         if gzip:
             body = document.gzip_body
             response_headers = document.headers_200_gzip
@@ -418,10 +438,17 @@ class WorkerApp:
         else:
             protocol.response_str(200, [("content-type", responses.JSON), *headers], responses.whoami_json(info))
 
-    async def _ops(self, protocol: Any, peer: str, path: str) -> None:
+    async def _ops(self, scope: Any, protocol: Any, peer: str, path: str) -> None:
         if not may_read_operations(peer, self.ops_allowed):
             self._count(403)
             return protocol.response_str(403, [("content-type", _TEXT)], responses.ops_only(peer))
+        if self.ops_authorization is not None and path != "/healthz":
+            given = (scope.headers.get("authorization") or "").encode()
+            if not hmac.compare_digest(given, self.ops_authorization):
+                self._count(401)
+                return protocol.response_str(
+                    401, [("content-type", _TEXT), ("www-authenticate", "Bearer")], responses.ops_token()
+                )
         try:
             header, payload = await self._report(path.lstrip("/"))
         except (TimeoutError, ConnectionError):

@@ -41,7 +41,7 @@ from typing import Any
 
 from allowlist.snapshot import format_time
 from firewall.errors import ApplyRefused, NftError
-from firewall.render import CHAIN, FORMATS, Format, Ruleset
+from firewall.render import CHAIN, CONNECTION_SETS, FORMATS, Format, Ruleset
 
 NFT: tuple[str, ...] = ("nft",)
 DEFAULT_STATE_DIR = Path("/var/lib/csu-firewall")
@@ -122,6 +122,8 @@ def read_table(family: str, table: str, *, nft: Sequence[str] = NFT) -> LiveTabl
         for item in objects:
             if "set" in item:
                 spec = item["set"]
+                if spec["name"] in CONNECTION_SETS.values():
+                    continue  # the per-source connection counts: kernel state, not the allowlist
                 family_of = socket.AF_INET if spec.get("type") == "ipv4_addr" else socket.AF_INET6
                 values = []
                 for element in spec.get("elem", []):

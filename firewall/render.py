@@ -28,6 +28,12 @@ Established and related traffic -- why there is no ``ct state established accept
 * Loopback (``iifname "lo"``) is exempt: only the host itself can send on it (local health checks, a
   reverse proxy on the same host).
 
+Connections per source: a new connection to a protected port from a source that already holds
+``connection_limit`` connections (``ct count``, per address, in the dynamic sets ``conn4``/``conn6``)
+is dropped, whether or not the source is allowlisted, so one address cannot hold thousands of slow
+connections open against the servers behind (default 256; 0 leaves the rule out). Only the first
+packet of a connection (``ct state new``) is counted: established traffic is judged by its source as above.
+
 Phases (``snapshot.phase_at(at)``): ``registration``/``testing`` -- production and test elements; every
 test element carries ``timeout`` = the time from ``at`` until the next live window's start (or
 ``closes_at`` if that comes first), in milliseconds rounded down, so the kernel cuts test addresses on
@@ -64,6 +70,11 @@ from firewall.errors import RenderError
 DEFAULT_PORTS: tuple[int, ...] = (80, 443)
 DEFAULT_TABLE = "csu_results"
 DEFAULT_FAMILY = "inet"
+#: Connections one source address may hold open to the protected ports (nginx's ``limit_conn`` role).
+DEFAULT_CONNECTION_LIMIT = 256
+MAX_CONNECTION_LIMIT = 1_000_000
+#: The dynamic sets ``ct count`` keeps its per-source lists in, per IP version.
+CONNECTION_SETS: dict[int, str] = {4: "conn4", 6: "conn6"}
 CHAIN = "input"
 FORMATS: tuple[str, ...] = ("nft", "json")
 Format = Literal["nft", "json"]
@@ -135,6 +146,8 @@ class Ruleset:
     sets: tuple[AddressSet, ...]
     #: When the test elements time out; None when the test sets are empty.
     test_cut_at: datetime | None
+    #: New connections a source may open beyond those it holds: at most this many at once; 0 = no limit.
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
 
     def test_timeout_ms(self, at: datetime) -> int | None:
         """Milliseconds the test elements still have at ``at``; None when less than a second is left (or
@@ -169,6 +182,7 @@ class Ruleset:
             raise RenderError("unsafe", f"table {self.family!r} {self.table!r} is not a safe name")
         if not ELECTION_CODE.fullmatch(self.election):
             raise RenderError("unsafe", f"election {self.election!r} is not an election code")
+        _valid_connection_limit(self.connection_limit)
         for address_set in self.sets:
             if address_set.name not in SET_NAMES.values():
                 raise RenderError("unsafe", f"set {address_set.name!r} is not one of ours")
@@ -191,6 +205,7 @@ class Ruleset:
             "planned_at": format_time(self.planned_at),
             "entries": self.entries,
             "test_cut_at": format_time(self.test_cut_at) if self.test_cut_at else None,
+            "connection_limit": self.connection_limit,
             "sets": {
                 s.name: {
                     "ip_version": s.ip_version,
@@ -225,6 +240,8 @@ class Ruleset:
                     for name, spec in state["sets"].items()
                 ),
                 test_cut_at=datetime.fromisoformat(cut) if cut else None,
+                # a state written before the limit existed had none
+                connection_limit=int(state.get("connection_limit", 0)),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise RenderError("malformed_state", f"a stored ruleset cannot be read: {error!r}") from error
@@ -242,11 +259,15 @@ def render(
     family: str = DEFAULT_FAMILY,
     format: Format = "nft",
     policy: AddressPolicy = DEFAULT_POLICY,
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT,
 ) -> str:
     """The nftables script (``format="json"``: libnftables JSON) enforcing ``snapshot`` at ``at``."""
     if format not in FORMATS:
         raise RenderError("format", f"format {format!r} is neither nft nor json")
-    return build(snapshot, at, ports=ports, table=table, family=family, policy=policy).script(at, format)
+    ruleset = build(
+        snapshot, at, ports=ports, table=table, family=family, policy=policy, connection_limit=connection_limit
+    )
+    return ruleset.script(at, format)
 
 
 def build(
@@ -257,9 +278,11 @@ def build(
     table: str = DEFAULT_TABLE,
     family: str = DEFAULT_FAMILY,
     policy: AddressPolicy = DEFAULT_POLICY,
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT,
 ) -> Ruleset:
     """The ruleset ``snapshot`` means at ``at``; RenderError refuses the whole snapshot on any bad entry."""
     _check_aware(at)
+    _valid_connection_limit(connection_limit)
     if family not in FAMILIES:
         raise RenderError("family", f"family {family!r} is not one of {', '.join(FAMILIES)}")
     if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
@@ -339,6 +362,7 @@ def build(
         entries=len(snapshot.entries),
         sets=sets,
         test_cut_at=test_cut_at,
+        connection_limit=connection_limit,
     )
 
 
@@ -381,6 +405,14 @@ def _valid_ports(ports: Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted(ports))
 
 
+def _valid_connection_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_CONNECTION_LIMIT:
+        raise RenderError(
+            "connection_limit", f"connection limit {limit!r} is not a whole number from 0 to {MAX_CONNECTION_LIMIT}"
+        )
+    return limit
+
+
 def _comment(entry: Any) -> str:
     """``org <id>: <name>`` in a safe ASCII subset: diacritics dropped (Č -> C), anything else a space."""
     organisation_id = entry.organisation_id
@@ -396,6 +428,10 @@ def _comment(entry: Any) -> str:
 
 
 # --- writing --------------------------------------------------------------------------------------------
+
+
+def _versions(ruleset: Ruleset) -> list[int]:
+    return sorted({address_set.ip_version for address_set in ruleset.sets})
 
 
 def _saddr(ip_version: int) -> str:
@@ -439,11 +475,28 @@ def _nft_text(ruleset: Ruleset, at: datetime, timeout: int | None) -> str:
             lines.append(",\n".join(f'\t\t\t{e.address}{suffix} comment "{e.comment}"' for e in elements))
             lines.append("\t\t}")
         lines.append("\t}")
+    versions = _versions(ruleset)
+    if ruleset.connection_limit:
+        for version in versions:
+            lines += [
+                f"\tset {CONNECTION_SETS[version]} {{",
+                f"\t\ttype {'ipv4_addr' if version == 4 else 'ipv6_addr'}",
+                "\t\tsize 65535",
+                "\t\tflags dynamic",
+                "\t}",
+            ]
     lines += [
         f"\tchain {CHAIN} {{",
         "\t\ttype filter hook input priority filter; policy accept;",
         '\t\tiifname "lo" accept',
     ]
+    if ruleset.connection_limit:
+        for version in versions:
+            saddr = f"{_saddr(version)} saddr"
+            lines.append(
+                f"\t\ttcp dport {ports} ct state new add @{CONNECTION_SETS[version]} "
+                f"{{ {saddr} ct count over {ruleset.connection_limit} }} counter drop"
+            )
     for address_set in ruleset.sets:
         lines.append(f"\t\ttcp dport {ports} {_saddr(address_set.ip_version)} saddr @{address_set.name} accept")
     lines += [f"\t\ttcp dport {ports} counter drop", "\t}", "}"]
@@ -475,6 +528,12 @@ def _nft_json(ruleset: Ruleset, timeout: int | None) -> str:
                 f'{{"elem": {{"val": "{e.address}", {timeout_field}"comment": "{e.comment}"}}}}' for e in elements
             ]
         commands.append({"add": {"set": spec}})
+    versions = _versions(ruleset)
+    if ruleset.connection_limit:
+        for version in versions:
+            kind = "ipv4_addr" if version == 4 else "ipv6_addr"
+            connection_set = {**base, "name": CONNECTION_SETS[version], "type": kind, "size": 65535}
+            commands.append({"add": {"set": connection_set}})
     commands.append(
         {"add": {"chain": {**base, "name": CHAIN, "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}}}
     )
@@ -485,6 +544,18 @@ def _nft_json(ruleset: Ruleset, timeout: int | None) -> str:
     commands.append(
         rule({"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "lo"}}, {"accept": None})
     )
+    if ruleset.connection_limit:
+        new = {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "new"}}
+        for version in versions:
+            over = {
+                "set": {
+                    "op": "add",
+                    "elem": {"payload": {"protocol": _saddr(version), "field": "saddr"}},
+                    "set": f"@{CONNECTION_SETS[version]}",
+                    "stmt": [{"ct count": {"val": ruleset.connection_limit, "inv": True}}],
+                }
+            }
+            commands.append(rule(dport, new, over, {"counter": None}, {"drop": None}))
     for address_set in ruleset.sets:
         saddr = {"payload": {"protocol": _saddr(address_set.ip_version), "field": "saddr"}}
         commands.append(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
+from typing import Any
 
 from feedproxy.simulator.counting import NATIONAL, Precinct, rng
 from feedproxy.simulator.data import prez2023
@@ -37,7 +40,9 @@ class PrezElection:
 
     @cache  # noqa: B019 - elections are module-level singletons
     def precincts(self, seed: int | str) -> tuple[Precinct, ...]:
-        random_ = rng(seed, self.code, "precincts")
+        # Round 1 keeps its historical label, so its documents do not change with the run-off's addition.
+        label = ("precincts",) if self.round == 1 else (self.round, "precincts")
+        random_ = rng(seed, self.code, *label)
         scale = [0.3 if obec == self.abroad else 1.0 for obec, _ in self.register]
         sizes = precinct_sizes(random_, self.voters, len(self.register), scale)
         return tuple(
@@ -67,4 +72,32 @@ def prez2023_election() -> PrezElection:
         ),
         voters=d.ZAPSANI_VOLICI,
         abroad=d.CIS_OBEC_ZAHRANICI,
+    )
+
+
+def load_json(name: str) -> dict[str, Any]:
+    """A data file shipped with the package (``feedproxy/simulator/data/<name>``)."""
+    return json.loads(resources.files("feedproxy.simulator.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+@cache
+def prez2023_runoff() -> PrezElection:
+    """Round 2: the two candidates of the real run-off over the same precinct register, its own results."""
+    first = prez2023_election()
+    data = load_json("prez2023_round2.json")
+    candidates = tuple(
+        Candidate(c["number"], c["first_name"], c["surname"], c["title_before"], c["title_after"])
+        for c in data["candidates"]
+    )
+    rates = Rates.of(
+        data["registered"], data["issued"], data["returned"], data["valid"], [c["votes"] for c in data["candidates"]]
+    )
+    return PrezElection(
+        code=first.code,
+        round=int(data["round"]),
+        candidates=candidates,
+        register=first.register,
+        rates=rates,
+        voters=int(data["registered"]),
+        abroad=first.abroad,
     )

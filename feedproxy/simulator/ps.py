@@ -84,6 +84,7 @@ class PsElection:
     def precincts(self, seed: int | str) -> tuple[Precinct, ...]:
         random_ = rng(seed, self.code, "precincts")
         result: list[Precinct] = []
+        unnamed = 0
         for region in self.regions:
             region_area = ("KRAJ", region.number)
             named = [(d, m) for d in self.districts.values() if d.region == region.number for m in d.municipalities]
@@ -94,8 +95,11 @@ class PsElection:
                     result.append(Precinct(municipality.code, okrsek, areas, ballot(random_, voters, region.rates)))
             rest = region.precincts - sum(m.precincts for _, m in named)
             rest_voters = region.voters - sum(m.voters for _, m in named)
+            # Precincts of municipalities the data does not name: CIS_OBEC 0, numbered on through the country
+            # so that (CIS_OBEC, CIS_OKRSEK) stays unique in the batches.
             for voters in precinct_sizes(random_, rest_voters, rest):
-                result.append(Precinct(0, 0, (NATIONAL, region_area), ballot(random_, voters, region.rates)))
+                unnamed += 1
+                result.append(Precinct(0, unnamed, (NATIONAL, region_area), ballot(random_, voters, region.rates)))
         return tuple(result)
 
     @cache  # noqa: B019 - elections are module-level singletons

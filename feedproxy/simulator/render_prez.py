@@ -22,13 +22,27 @@ BATCH_ENCODING = "UTF-8"
 NO_BATCH = 30
 
 
-def national(election: PrezElection, tally: Tally, total_precincts: int, generated: datetime) -> bytes:
+def national(
+    election: PrezElection,
+    tally: Tally,
+    total_precincts: int,
+    generated: datetime,
+    runoff: tuple[PrezElection, Tally, int] | None = None,
+) -> bytes:
+    """Round 1; with ``runoff`` (round 2's election, tally and precincts) the finalists carry ``*_2KOLO`` too and
+    a second ``UCAST KOLO="2"`` follows, as in the office's documents after a run-off (and the Senate's)."""
     lines = [root("VYSLEDKY", NAMESPACE, "pe_vysledky.xsd", [("DATUM_CAS_GENEROVANI", timestamp(generated))], True)]
     lines.append("<CR>")
     suffix = f"{election.round}KOLO"
     outcome = _outcome(tally)
+    second: dict[int, tuple[int, str, str]] = {}
+    if runoff is not None:
+        final, final_tally, _ = runoff
+        verdicts = _runoff_outcome(final_tally)
+        for candidate, votes, verdict in zip(final.candidates, final_tally.votes, verdicts, strict=True):
+            second[candidate.number] = (votes, percent.share(votes, final_tally.valid), verdict)
     for candidate, votes, verdict in zip(election.candidates, tally.votes, outcome, strict=True):
-        pairs = [
+        pairs: list[tuple[str, object]] = [
             ("PORADOVE_CISLO", candidate.number),
             ("JMENO", candidate.first_name),
             ("PRIJMENI", candidate.surname),
@@ -38,10 +52,25 @@ def national(election: PrezElection, tally: Tally, total_precincts: int, generat
             (f"HLASY_PROC_{suffix}", percent.share(votes, tally.valid)),
             (f"ZVOLEN_{suffix}", verdict),
         ]
+        if candidate.number in second:
+            votes2, share2, verdict2 = second[candidate.number]
+            pairs += [("HLASY_2KOLO", votes2), ("HLASY_PROC_2KOLO", share2), ("ZVOLEN_2KOLO", verdict2)]
         lines.append(empty("KANDIDAT", pairs))
     lines.append(empty("UCAST", [("KOLO", election.round), *turnout(tally, total_precincts)]))
+    if runoff is not None:
+        final, final_tally, final_total = runoff
+        lines.append(empty("UCAST", [("KOLO", final.round), *turnout(final_tally, final_total)]))
     lines += ["</CR>", "</VYSLEDKY>"]
     return document(NATIONAL_ENCODING, lines)
+
+
+def _runoff_outcome(tally: Tally) -> list[str]:
+    """ZVOLEN_2KOLO on the votes so far: the leader ZVOLEN once anything is counted (a tie elects nobody)."""
+    verdicts = ["NEZVOLEN"] * len(tally.votes)
+    ranked = sorted(range(len(tally.votes)), key=lambda i: (-tally.votes[i], i))
+    if tally.valid > 0 and (len(ranked) == 1 or tally.votes[ranked[0]] > tally.votes[ranked[1]]):
+        verdicts[ranked[0]] = "ZVOLEN"
+    return verdicts
 
 
 def _outcome(tally: Tally) -> list[str]:

@@ -3,6 +3,8 @@
 - ``vysledky``: root VYSLEDKY; one ``KRAJ`` per region, then ``CR``. Each holds ``UCAST`` and a ``STRANA``
   per list with ``HODNOTY_STRANA`` (``MANDATY``/``PROC_MANDATU`` only for a list with seats) and one
   ``POSLANEC`` per elected deputy.
+- ``vysledky_okrsky`` (the appdata layout's numbered batches): ``render_batch`` with ``HLASY_OKRSEK KSTRANA``,
+  one per list on the precinct's regional ballot.
 - ``vysledky_okres``: root VYSLEDKY_OKRES; ``OKRES`` then one ``OBEC`` per municipality, each with
   ``UCAST`` and ``HLASY_STRANA`` for the lists with at least one vote (as in the real district files).
 """
@@ -12,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from feedproxy.simulator import percent
-from feedproxy.simulator.counting import NATIONAL, AreaKey, Count, Tally
+from feedproxy.simulator import percent, render_batch
+from feedproxy.simulator.counting import NATIONAL, AreaKey, Batch, Count, Precinct, Tally
 from feedproxy.simulator.mandates import Deputy, Seats
 from feedproxy.simulator.ps import NAMESPACE, SEATS, District, Party, PsElection
 from feedproxy.simulator.ucast import turnout
@@ -103,3 +105,16 @@ def _area(election: PsElection, tally: Tally, total_precincts: int) -> list[str]
             pairs = [("KSTRANA", party.number), ("HLASY", votes), ("PROC_HLASU", percent.share(votes, tally.valid))]
             lines.append(empty("HLASY_STRANA", pairs))
     return lines
+
+
+def batch(election: PsElection, count: Count, batch_: Batch, start_time: datetime) -> bytes:
+    ballots = {r.number: [election.party_index(p) for p in r.parties] for r in election.regions}
+
+    def ballot(precinct: Precinct) -> list[int]:
+        region = next(int(key) for kind, key in precinct.areas if kind == "KRAJ")
+        return ballots[region]
+
+    options = [p.number for p in election.parties]
+    return render_batch.batch(
+        NAMESPACE, "ps_vysledky_okrsky.xsd", count, batch_, start_time, "KSTRANA", options, ballot=ballot
+    )

@@ -6,7 +6,8 @@ get 304 while the document is unchanged. Unknown paths get 404 with a short text
 
 Control API (JSON in and out; control requests are not counted in the stats):
 
-- ``GET /_control/``: election, seed, duration, batches, clock, current batch and the document paths.
+- ``GET /_control/``: election, seed, duration, batches, clock, current batch, the document paths and
+  ``publications``: each numbered batch's appdata path and when it is published (epoch seconds).
 - ``GET /_control/stats``: ``{"total": n, "paths": {path: n}, "urls": {path?query: n},
   "statuses": {"200": n, "304": n, "reset": n, ...}, "faults": {kind: n}}``. A request counts when it
   arrives (a ``slow`` one too), so a proxy's single-flight test can read upstream hits at once.
@@ -161,6 +162,10 @@ class SimulatorServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog: a proxy revalidates dozens of documents in one tick. With the default of 5 the
+    # kernel drops the surplus connection attempts, the proxy's SYN is retried a second later, and the
+    # upstream sees two requests for one document less than a refresh interval apart.
+    request_queue_size = 128
     block_on_close = False  # a ``slow`` answer must not hold up shutdown
     allow_reuse_address = True
     owner: SimulatorServer
@@ -322,6 +327,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "start": sim.start.isoformat(),
                     "clock": self._clock_json(),
                     "documents": [{"what": what, "path": path} for what, path in sim.documents()],
+                    "publications": [
+                        {"path": path, "at": sim.start.timestamp() + elapsed} for path, elapsed in sim.publications()
+                    ],
                 },
             )
         elif path == CONTROL + "stats":

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from drill.clients import read_observations
-from drill.network import Topology
+from drill.network import PRIVATE_RANGES, UPLINK_SPACE, Topology
 from drill.plan import SERVER_ADDRESSES, make_plan
 from feedproxy.testsnapshot import signed_snapshot
 from tests.firewall.netns import require_nft_and_netns
@@ -31,8 +32,19 @@ from tests.firewall.netns import require_nft_and_netns
 pytestmark = pytest.mark.netns
 
 ELECTION = "prez2023"
-PATHS = [f"/pls/{ELECTION}/vysledky", f"/pls/{ELECTION}/vysledky_okrsky?kolo=1"]
-SIMULATE = (sys.executable, "-m", "feedproxy", "simulate", "--election", ELECTION, "--duration", "60")
+PATHS = [f"/appdata/{ELECTION}/20230113/odata/vysledky.xml", f"/pls/{ELECTION}/vysledky_okrsky?kolo=1"]
+SIMULATE = (
+    sys.executable,
+    "-m",
+    "feedproxy",
+    "simulate",
+    "--election",
+    ELECTION,
+    "--duration",
+    "60",
+    "--layout",
+    "both",
+)
 SERVE = (sys.executable, "-m", "feedproxy", "serve", "--no-verify", "--allow-documentation-ranges")
 SERVE += ("--listen", "[::]:80", "--workers", "1", "--refresh", "2")
 XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<VYSLEDKY xmlns="http://www.volby.cz/prezident/"><CR/></VYSLEDKY>\n'
@@ -147,6 +159,10 @@ def test_topology_addresses_and_names(stack: Stack) -> None:
     )
     held = {info["local"] for row in json.loads(listed.stdout) for info in row["addr_info"]}
     assert {*SERVER_ADDRESSES, topology.server_uplink} <= held
+    # The uplink is in the benchmarking range, never a private one.
+    for address in (topology.host_address, topology.server_uplink):
+        assert ip_address(address) in UPLINK_SPACE
+        assert not any(ip_address(address) in network for network in PRIVATE_RANGES)
 
 
 def test_sweep_allowed_fetch_xml_others_are_refused(stack: Stack) -> None:

@@ -69,6 +69,16 @@ def test_the_duplicate_address_stays_allowed_for_its_other_owner(plan: Plan) -> 
     assert judge.allowed(first.production[0], seconds(plan, "live-1") + 10) is True
 
 
+BATCH = "/appdata/prez2023/20230127/odata/okrsky/vysledky_okrsky_00003.xml"
+
+
+def batch_seen(plan: Plan, after: float, outcome: str, status: int) -> dict[str, Any]:
+    """A production address's request for BATCH, ``after`` seconds after its publication (10 s into live-2)."""
+    address = plan.outlet(Fate.APPROVED).production[1]
+    published = seconds(plan, "live-2") + 10
+    return {"t": published + after, "d": 0.01, "a": address, "p": BATCH, "o": outcome, "s": status, "m": False}
+
+
 def clean_evidence(plan: Plan, **changes: Any) -> report.Evidence:
     approved = plan.outlet(Fate.APPROVED)
     revoked = plan.outlet(Fate.REVOKED)
@@ -80,6 +90,12 @@ def clean_evidence(plan: Plan, **changes: Any) -> report.Evidence:
         observation(approved.production[0], live + 1),
         observation(revoked.production[0], revoked_at + 1.5),
         observation(revoked.production[0], revoked_at + 3, "timeout"),
+    ]
+    observations += [
+        batch_seen(plan, -1.0, "not_found", 404),
+        batch_seen(plan, 2.9, "not_found", 404),  # within one refresh interval (2 s) + 1 s
+        batch_seen(plan, 3.1, "ok", 200),
+        batch_seen(plan, 4.5, "not_modified", 304),
     ]
     for name, moment in plan.schedule.boundaries():
         if name != "live-1":
@@ -94,6 +110,7 @@ def clean_evidence(plan: Plan, **changes: Any) -> report.Evidence:
         "revoked_at": revoked_at,
         "mail": {"sent": 12, "received": 12, "lost": []},
         "checks": [Check("registration", "something", True)],
+        "publications": {BATCH: seconds(plan, "live-2") + 10},
     }
     values.update(changes)
     return report.Evidence(**values)
@@ -124,6 +141,14 @@ def test_clean_evidence_passes_every_gate(plan: Plan) -> None:
         ("double-fetch", ["upstream fetches per document per interval"]),
         ("slow-revocation", ["requests admitted from a refused address", "revocation at the firewall"]),
         ("failed-check", ["flows and checks"]),
+        ("late-batch", ["published batches reached the clients"]),
+        # A 5xx or a broken answer to an allowed address is also counted against the access gate.
+        (
+            "batch-5xx-before-publication",
+            ["requests refused to an allowed address", "published batches reached the clients"],
+        ),
+        ("batch-never-served", ["requests refused to an allowed address", "published batches reached the clients"]),
+        ("no-publications", ["published batches reached the clients"]),
     ],
 )
 def test_each_gate_fails_on_its_own_evidence(plan: Plan, change: str, gate: list[str]) -> None:
@@ -153,6 +178,15 @@ def test_each_gate_fails_on_its_own_evidence(plan: Plan, change: str, gate: list
     elif change == "slow-revocation":
         revoked = plan.outlet(Fate.REVOKED)
         observations.append(observation(revoked.production[0], plan.schedule.revoke_at.timestamp() + 7.5))
+    elif change == "late-batch":
+        observations.append(batch_seen(plan, 3.2, "not_found", 404))
+    elif change == "batch-5xx-before-publication":
+        observations.append(batch_seen(plan, -0.5, "status", 502))
+    elif change == "batch-never-served":
+        observations = [o for o in observations if not (o["p"] == BATCH and o["t"] > seconds(plan, "live-2") + 10)]
+        observations.append(batch_seen(plan, 3.5, "error", 0))
+    elif change == "no-publications":
+        changes["publications"] = {}
     elif change == "failed-check":
         changes["checks"] = [Check("registration", "late application refused", False, "201 Created")]
     verdict = report.judge(clean_evidence(plan, observations=observations, **changes))
@@ -166,4 +200,5 @@ def test_the_report_is_written_as_text_html_and_json(plan: Plan, tmp_path: Path)
     assert summary.startswith("Election-night drill: PASSED")
     page = (tmp_path / "report.html").read_text()
     assert "office &lt;ready&gt;" in page and "<h2>Phase switches</h2>" in page
+    assert BATCH in page and "+3.10 s" in page  # the batch table: first 200 after publication
     assert '"ok": true' in (tmp_path / "summary.json").read_text()

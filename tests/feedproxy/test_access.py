@@ -69,10 +69,11 @@ def test_forwarded_for_rightmost_untrusted() -> None:
     assert forwarded_client(["198.51.100.7, garbage"], "10.0.0.1", trusted) == "garbage"
 
 
-def test_operations_endpoints_are_for_loopback_and_named_addresses() -> None:
+def test_operations_endpoints_are_for_the_named_addresses_only() -> None:
     allowed_set = frozenset({"192.0.2.10", "2001:db8::10"})
-    assert may_read_operations("127.0.0.1", allowed_set)
-    assert may_read_operations("::1", allowed_set)
+    assert not may_read_operations("127.0.0.1", allowed_set)  # loopback too only when listed (the default list)
+    assert not may_read_operations("::1", allowed_set)
+    assert may_read_operations("127.0.0.1", frozenset({"127.0.0.1", "::1"}))
     assert may_read_operations("192.0.2.10", allowed_set)
     assert may_read_operations("2001:DB8::10", allowed_set)
     assert not may_read_operations("198.51.100.7", allowed_set)

@@ -219,6 +219,21 @@ def test_phase_changes_on_time_without_a_new_snapshot(setup: Setup) -> None:
     assert setup.status(PRODUCTION) == 200
 
 
+def test_the_appdata_layout_follows_the_same_phases(setup: Setup, upstream: FakeUpstream) -> None:
+    path = "/appdata/prez2028/20280113/odata/okrsky/vysledky_okrsky_00001.xml"
+    upstream.put(path, BODY)
+    setup.install(snapshot_testing(setup.key, setup.next_version()))
+    statuses = {source: setup.proxy.request(path, source=source)[0] for source in (PRODUCTION, TEST, UNKNOWN)}
+    assert statuses == {PRODUCTION: 200, TEST: 200, UNKNOWN: 403}
+    setup.install(snapshot_live(setup.key, setup.next_version()))
+    statuses = {source: setup.proxy.request(path, source=source)[0] for source in (PRODUCTION, TEST, UNKNOWN)}
+    assert statuses == {PRODUCTION: 200, TEST: 403, UNKNOWN: 403}
+    setup.install(snapshot_closed(setup.key, setup.next_version()))
+    assert {setup.proxy.request(path, source=source)[0] for source in (PRODUCTION, TEST, UNKNOWN)} == {403}
+    assert upstream.hit_count(path) == 1  # refused requests never reach the upstream
+    setup.install(snapshot_testing(setup.key, setup.next_version()))
+
+
 @pytest.fixture(scope="module")
 def limited(
     upstream: FakeUpstream,

@@ -36,3 +36,16 @@ def test_case_headers() -> None:
     assert case_headers("plain", '"x"') == []
     assert case_headers("gzip", '"x"') == ["Accept-Encoding: gzip"]
     assert case_headers("304", '"x"') == ['If-None-Match: "x"']
+
+
+def test_the_bench_documents_and_paths() -> None:
+    from urllib.parse import urlsplit
+
+    from feedproxy.bench import DOCUMENTS, PROXY_PATHS
+    from feedproxy.paths import document_key
+
+    assert len(DOCUMENTS["310B"].read_bytes()) == 310  # the in-band error document of a batch not there yet
+    assert b"<CHYBA" in DOCUMENTS["310B"].read_bytes()
+    for size, path in PROXY_PATHS.items():
+        parts = urlsplit(path)
+        assert document_key(parts.path, parts.query), size

@@ -44,3 +44,18 @@ def test_simulate_is_dispatched_with_the_rest_of_the_arguments(monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "feedproxy.simulator.cli", fake)
     assert main(["simulate", "--port", "0", "--election", "prez2023"]) == 0
     assert seen == [["--port", "0", "--election", "prez2023"]]
+
+
+def test_new_serve_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["serve", "--upstream", "http://127.0.0.1:1", "--snapshot", "x", "--no-verify"]
+    assert main([*base, "--election", "KV 2026"]) == 2
+    assert "not an election code" in capsys.readouterr().err
+    assert main([*base, "--connection-limit", "-1"]) == 2
+    assert main([*base, "--header-timeout", "0"]) == 2
+    assert main([*base, "--metrics-allow", "everyone"]) == 2
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    assert main([*base, "--metrics-token-file", str(empty)]) == 1
+    assert "holds no token" in capsys.readouterr().err
+    assert main([*base, "--metrics-token-file", str(tmp_path / "missing")]) == 1
+    assert "cannot read" in capsys.readouterr().err

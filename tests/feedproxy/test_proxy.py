@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import re
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from tests.feedproxy.conftest import VOLBY
 from tests.feedproxy.fakes import FAULTS, FakeUpstream, Proxy, wait_until
 
 REFRESH = 1.0
+DATA = Path(__file__).resolve().parents[1] / "data" / "feed"
 REAL_DOCUMENTS = sorted(VOLBY.rglob("*.xml"))
 
 
@@ -268,3 +270,137 @@ def test_stats_json_accounts_per_organisation(proxy: Proxy, upstream: FakeUpstre
     assert organisation["bytes"] > 0
     assert organisation["addresses"][0]["address"] == "127.0.0.1"
     assert organisation["addresses"][0]["last_seen"] > time.time() - 60
+
+
+APPDATA = "/appdata/kv2026/20261009/odata"
+
+
+def raw_request(proxy: Proxy, target: str) -> tuple[int, bytes]:
+    """Send ``target`` as the request target byte for byte (http.client would refuse or re-encode some)."""
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as connection:
+        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_appdata_layout_served_with_single_flight_validation_304_and_gzip(proxy: Proxy, upstream: FakeUpstream) -> None:
+    key = f"{APPDATA}/okrsky/vysledky_okrsky_00001.xml"
+    body = (DATA / "kv2026_vysledky_okrsky_00001.xml").read_bytes()
+    upstream.put(key, body, declared_content_type(body))
+    upstream.delay = 0.3
+    try:
+        with ThreadPoolExecutor(200) as pool:
+            results = list(pool.map(lambda _: proxy.request(key), range(200)))
+    finally:
+        upstream.delay = 0.0
+    assert {status for status, _h, _b in results} == {200}
+    assert all(got == body for _s, _h, got in results)
+    assert upstream.hit_count(key) == 1
+    etag = results[0][1]["etag"]
+    assert proxy.request(key, headers={"If-None-Match": etag})[0] == 304
+    status, headers, compressed = proxy.request(key, headers={"Accept-Encoding": "gzip"})
+    assert (status, headers["content-encoding"], gzip.decompress(compressed)) == (200, "gzip", body)
+    upstream.faults[key] = "garbage"  # stale-if-error: the last good version stays
+    assert wait_until(lambda: healthz(proxy)["documents"][key]["last_outcome"] == "malformed", timeout=4 * REFRESH)
+    assert proxy.request(key)[2] == body
+    del upstream.faults[key]
+
+
+def test_appdata_national_document_without_a_date_segment(proxy: Proxy, upstream: FakeUpstream) -> None:
+    key = "/appdata/ps2025/odata/vysledky.xml"
+    body = (DATA / "ps2025_vysledky.xml").read_bytes()
+    upstream.put(key, body, declared_content_type(body))
+    assert proxy.request(key)[2] == body
+    assert proxy.request(key + "?davka=1")[0] == 404
+    assert upstream.hit_count(key) == 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"{APPDATA}/vysledky.xml?x=1",
+        f"{APPDATA}/../odata/vysledky.xml",
+        f"{APPDATA}/%2e%2e/odata/vysledky.xml",
+        f"{APPDATA}/%2E%2E/odata/vysledky.xml",
+        f"{APPDATA}/okrsky%5cvysledky_okrsky_00001.xml",
+        f"{APPDATA}/okrsky%00vysledky_okrsky_00001.xml",
+        f"{APPDATA}/okrsky%252fvysledky_okrsky_00001.xml",
+        f"{APPDATA}//vysledky.xml",
+        "/appdata/kv2026//odata/vysledky.xml",
+        f"{APPDATA}/okrsky/",
+        f"{APPDATA}/okrsky/2026/vysledky_okrsky_00001.xml",
+        f"{APPDATA}/tajne/vysledky.xml",
+        f"{APPDATA}/" + "a" * 300 + ".xml",
+        f"{APPDATA}/vysledky.xsd",
+    ],
+)
+def test_appdata_refused_forms_never_reach_the_upstream(proxy: Proxy, upstream: FakeUpstream, target: str) -> None:
+    before = sum(len(hits) for hits in upstream.hits.values())
+    status, body = raw_request(proxy, target)
+    assert status == 404
+    assert b"The path" in body
+    assert sum(len(hits) for hits in upstream.hits.values()) == before
+
+
+@pytest.mark.parametrize(("plain", "encoded"), [("okrsky/", "okrsky%2f"), ("okrsky/", "okrsky%2F"), (".xml", "%2exml")])
+def test_an_encoded_slash_or_dot_never_names_a_new_upstream_path(
+    proxy: Proxy, upstream: FakeUpstream, plain: str, encoded: str
+) -> None:
+    """granian hands the application the decoded path, so ``okrsky%2fx.xml`` arrives as ``okrsky/x.xml``.
+
+    It then names the same document as the plain spelling: the upstream is asked for the one canonical
+    key, never for a spelling with a percent sign, and anything outside the grammar stays refused.
+    """
+    key = f"{APPDATA}/okrsky/vysledky_okrsky_00002.xml"
+    body = (DATA / "kv2026_vysledky_okrsky_00001.xml").read_bytes()
+    upstream.put(key, body, declared_content_type(body))
+    status, got = raw_request(proxy, key.replace(plain, encoded))
+    assert (status, got) == (200, body)
+    assert raw_request(proxy, f"{APPDATA}/tajne/vysledky.xml".replace(plain, encoded))[0] == 404
+    assert raw_request(proxy, f"{APPDATA}/okrsky/{encoded}vysledky.xml")[0] == 404
+    assert all("%" not in path for path in upstream.hits)
+
+
+def test_a_batch_not_published_yet_is_404_with_one_upstream_request_per_interval(
+    proxy: Proxy, upstream: FakeUpstream
+) -> None:
+    key = f"{APPDATA}/okrsky/vysledky_okrsky_00007.xml"
+    upstream.delay = 0.2  # each upstream 404 takes a while: clients pile up on the one request in flight
+    statuses: list[int] = []
+    started = time.monotonic()
+    try:
+        with ThreadPoolExecutor(200) as pool:
+            while time.monotonic() - started < 3.2 * REFRESH:
+                statuses += [status for status, _h, _b in pool.map(lambda _: proxy.request(key), range(200))]
+    finally:
+        upstream.delay = 0.0
+    assert len(statuses) >= 400
+    assert set(statuses) == {404}  # never a 502 or 504 for a batch that is simply not there yet
+    hits = upstream.hits[key]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(hits)]
+    assert 2 <= len(hits) <= 4, hits
+    assert min(gaps) >= REFRESH * 0.95
+    assert healthz(proxy)["documents"].get(key) is None  # a miss is not cached as a document
+
+    body = (DATA / "kv2026_vysledky_okrsky_00001.xml").read_bytes()
+    upstream.put(key, body, declared_content_type(body))
+    published = time.monotonic()
+    assert wait_until(lambda: proxy.request(key)[0] == 200, timeout=3 * REFRESH, step=0.02)
+    assert time.monotonic() - published <= REFRESH + 0.3  # within one refresh interval of its publication
+    assert proxy.request(key)[2] == body
+
+
+def test_an_in_band_error_document_passes_through_as_it_is(proxy: Proxy, upstream: FakeUpstream) -> None:
+    key = f"{APPDATA}/okrsky/vysledky_okrsky.xml"
+    chyba = (DATA / "chyba_vysledky_okrsky.xml").read_bytes()
+    assert b'<CHYBA KOD_CHYBY="30"/>' in chyba
+    upstream.put(key, chyba, "text/xml; charset=UTF-8")
+    status, headers, body = proxy.request(key)
+    assert (status, body) == (200, chyba)
+    assert proxy.request(key, headers={"If-None-Match": headers["etag"]})[0] == 304
+    batch = (DATA / "kv2026_vysledky_okrsky_00001.xml").read_bytes()  # the same root element, VYSLEDKY_OKRSKY
+    upstream.put(key, batch)
+    assert wait_until(lambda: proxy.request(key)[2] == batch, timeout=4 * REFRESH)

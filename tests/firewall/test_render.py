@@ -235,13 +235,47 @@ def test_the_chain_filters_only_the_protected_ports_and_exempts_loopback():
     ]
     rules = [line.strip() for line in chain.splitlines()[2:] if line.startswith("\t\t")]
     assert rules == [
+        "tcp dport { 80, 8443 } ct state new add @conn4 { ip saddr ct count over 256 } counter drop",
+        "tcp dport { 80, 8443 } ct state new add @conn6 { ip6 saddr ct count over 256 } counter drop",
         "tcp dport { 80, 8443 } ip saddr @prod4 accept",
         "tcp dport { 80, 8443 } ip saddr @test4 accept",
         "tcp dport { 80, 8443 } ip6 saddr @prod6 accept",
         "tcp dport { 80, 8443 } ip6 saddr @test6 accept",
         "tcp dport { 80, 8443 } counter drop",
     ]
-    assert "ct state" not in script  # see firewall/render.py: every packet's source is checked
+    # see firewall/render.py: every packet's source is checked; conntrack only counts new connections
+    assert "established" not in script and "related" not in script
+    assert [line for line in rules if "ct " in line] == rules[:2]
+    assert all(line.endswith("drop") for line in rules if "ct " in line)
+
+
+def test_the_connection_limit_is_configurable_and_zero_leaves_it_out():
+    at = datetime(2028, 1, 10, tzinfo=UTC)
+    script = render(snapshot(), at, connection_limit=40, policy=DOCS)
+    assert "{ ip saddr ct count over 40 } counter drop" in script
+    assert "{ ip6 saddr ct count over 40 } counter drop" in script
+    unlimited = render(snapshot(), at, connection_limit=0, policy=DOCS)
+    assert "ct count" not in unlimited and "conn4" not in unlimited
+    v4_only = render(snapshot(ENTRIES_V4), at, family="ip", policy=DOCS)
+    assert "@conn4" in v4_only and "conn6" not in v4_only
+    listed = json.loads(render(snapshot(), at, connection_limit=40, format="json", policy=DOCS))["nftables"]
+    counts = [e for c in listed if "rule" in c.get("add", {}) for e in c["add"]["rule"]["expr"] if "set" in e]
+    assert [e["set"]["stmt"] for e in counts] == [[{"ct count": {"val": 40, "inv": True}}]] * 2
+
+
+@pytest.mark.parametrize("limit", [-1, 1_000_001, 2.5, True, "256"])
+def test_a_bad_connection_limit_is_refused(limit):
+    with pytest.raises(RenderError) as caught:
+        render(snapshot(), datetime(2028, 1, 10, tzinfo=UTC), connection_limit=limit, policy=DOCS)
+    assert caught.value.code == "connection_limit"
+
+
+def test_an_old_state_without_a_limit_keeps_none():
+    ruleset = build(snapshot(), datetime(2028, 1, 10, tzinfo=UTC), policy=DOCS)
+    state = ruleset.to_state()
+    assert state["connection_limit"] == 256
+    del state["connection_limit"]
+    assert Ruleset.from_state(state).connection_limit == 0
 
 
 def test_the_script_replaces_one_table_in_one_file():

@@ -26,6 +26,9 @@ ROOT = Path(__file__).parents[3]
         ["--start-at", "yesterday"],
         ["--fault", "explode"],
         ["--fault", "slow:x"],
+        ["--layout", "static"],
+        ["--runoff-at", "next week"],
+        ["--election", "prez2023", "--start-at", "2023-01-14T14:00", "--runoff-at", "2023-01-14T14:05"],
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,6 +45,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 def test_prints_urls_serves_and_stops_on_a_signal(sig: signal.Signals) -> None:
     argv = [sys.executable, "-m", "feedproxy.simulator", "--election", "ps2021", "--listen", "127.0.0.1:0"]
     argv += ["--duration", "60", "--batches", "6", "--start-at", "2021-10-09T14:00:00", "--fault", "status500:1"]
+    argv += ["--layout", "pls"]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -65,3 +69,31 @@ def test_prints_urls_serves_and_stops_on_a_signal(sig: signal.Signals) -> None:
             process.communicate()
     assert process.returncode == 0, err
     assert out.strip().endswith("feedproxy simulate: stopped")
+
+
+def test_default_layout_announces_and_serves_the_appdata_paths() -> None:
+    argv = [sys.executable, "-m", "feedproxy.simulator", "--election", "ps2021", "--listen", "127.0.0.1:0"]
+    argv += ["--duration", "60", "--batches", "6", "--start-at", "2021-10-09T14:00:00"]
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(6)]
+        urls = [line.split()[-1] for line in lines[1:]]
+        assert urls[0].endswith("/appdata/ps2021/odata/vysledky.xml")
+        assert urls[1].endswith("/appdata/ps2021/odata/okrsky/vysledky_okrsky_NNNNN.xml")
+        assert urls[2].endswith("/appdata/ps2021/odata/vysledky_okrsky.xml")
+        assert urls[3].endswith("/appdata/ps2021/odata/okresy/vysledky_okres_CZ0722.xml")
+        assert urls[4].endswith("/_control/")
+        assert not any("/pls/" in line for line in lines)
+        with urllib.request.urlopen(urls[1].replace("NNNNN", "00006"), timeout=5) as response:
+            assert b'PORADI_DAVKY="6"' in response.read()
+        with pytest.raises(urllib.request.HTTPError) as old:  # the old paths are not served in this layout
+            urllib.request.urlopen(urls[0].replace("/appdata/ps2021/odata/vysledky.xml", "/pls/ps2021/vysledky"))
+        assert old.value.code == 404
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0

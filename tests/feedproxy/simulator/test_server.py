@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -301,6 +302,14 @@ def test_index_describes_the_simulation(server: SimulatorServer) -> None:
     index = control(server, "")
     assert index["election"] == "prez2023" and index["batches"] == 40
     assert {d["path"] for d in index["documents"]} >= {NATIONAL, f"{BATCHES}?kolo=1"}
+    publications = index["publications"]
+    assert len(publications) == 2 * 40  # both rounds
+    sim = server.simulation
+    first = publications[0]
+    assert first["path"] == "/appdata/prez2023/20230113/odata/okrsky/vysledky_okrsky_00001.xml"
+    assert first["at"] == sim.start.timestamp() + sim.count.published_at(1)
+    assert publications[40]["path"].startswith("/appdata/prez2023/20230127/")
+    assert publications[40]["at"] == sim.start.timestamp() + sim.rounds[1].offset + sim.rounds[1].count.published_at(1)
     assert request(server, "/_control/nothing").status == 404
 
 
@@ -316,3 +325,14 @@ def test_hits_give_each_urls_arrival_times_in_order(server: SimulatorServer) -> 
     assert len(national) == 2 and before <= national[0] <= national[1] <= time.time()
     control(server, "stats/reset", body={})
     assert control(server, "hits") == {}
+
+
+def test_the_listen_backlog_takes_a_proxys_burst_of_revalidations(prez: Simulation) -> None:
+    """With the default backlog of 5, a burst of connections loses SYNs, retried a second later: the upstream
+    would see one document's requests less than a refresh interval apart."""
+    with SimulatorServer(prez) as running:
+        port = running.address[1]
+        listed = subprocess.run(
+            ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    assert int(listed[2]) >= 128  # Send-Q of a listening socket: its backlog
