@@ -84,7 +84,10 @@ class Office:
     admin: StaffAccount
     ops: StaffAccount
     reviewer_token: str
+    #: The firewall agent's token: allowlist:read and allowlist:report, nothing else.
     ops_token: str
+    #: The feed proxy's token: allowlist:read only.
+    proxy_token: str
     outlets: dict[int, OutletAccount]  #: by ``Outlet.index``
     allowlist_public_key_pem: bytes
     allowlist_public_key_path: Path
@@ -277,6 +280,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
     from portal.access import allowlist
     from portal.accounts import service as accounts
     from portal.accounts.models import Role
+    from portal.accounts.policy import Scope
     from portal.api import service as tokens
     from portal.audit.service import record
     from portal.config import settings_from_environment
@@ -302,12 +306,23 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
             second_factor_passed=True,
             at=now,
         ).secret
+        # Machines get allowlist-only tokens, as the deployment guide tells ops: a stolen host token
+        # cannot touch an outlet's application.
         ops_token = tokens.mint(
             ops_user,
-            "drill firewall agent and feed proxy",
+            "drill firewall agent",
             lifetime_days=30,
             second_factor_passed=True,
             at=now,
+            scopes=[Scope.ALLOWLIST_READ, Scope.ALLOWLIST_REPORT],
+        ).secret
+        proxy_token = tokens.mint(
+            ops_user,
+            "drill feed proxy",
+            lifetime_days=30,
+            second_factor_passed=True,
+            at=now,
+            scopes=[Scope.ALLOWLIST_READ],
         ).secret
 
         # The plan's addresses are documentation ranges: the admin's switch for demonstrations and tests.
@@ -395,6 +410,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
         ops=ops,
         reviewer_token=reviewer_token,
         ops_token=ops_token,
+        proxy_token=proxy_token,
         outlets=outlets,
         allowlist_public_key_pem=public_key,
         allowlist_public_key_path=public_path,

@@ -467,6 +467,34 @@ def apply_late(portal_url: str, plan: Plan, office: Office) -> list[Check]:
     return checks.close()
 
 
+# --- a stolen host token during the live window -------------------------------------------------------
+
+
+def host_token_cannot_touch_outlets(
+    portal_url: str, plan: Plan, office: Office, registration: Registration, checks: list[Check]
+) -> None:
+    """The firewall agent's allowlist-only token asks to withdraw an approved outlet and to replace its
+    addresses: both refused (403), the application and the allowlist unchanged."""
+    outlet = next(o for o in plan.outlets if o.fate is Fate.APPROVED and o.index in registration.application_ids)
+    application_id = registration.application_ids[outlet.index]
+    before_application = api(portal_url, office.reviewer_token, "GET", f"/applications/{application_id}")
+    before_allowlist, _ = fetch_allowlist(portal_url, office)
+    withdraw = api(portal_url, office.ops_token, "POST", f"/applications/{application_id}/withdraw", {})
+    replace = api(portal_url, office.ops_token, "PUT", f"/applications/{application_id}", {"production": []})
+    after_application = api(portal_url, office.reviewer_token, "GET", f"/applications/{application_id}")
+    after_allowlist, _ = fetch_allowlist(portal_url, office)
+    unchanged = (
+        before_application.status == after_application.status == 200
+        and before_application.body == after_application.body
+        and _state(after_application) == "approved"
+        and isinstance(before_allowlist.body, dict)
+        and before_allowlist.body == after_allowlist.body
+    )
+    ok = withdraw.status == 403 and replace.status == 403 and unchanged
+    detail = f"withdraw {withdraw.status}, replace {replace.status}, {outlet.name} unchanged: {unchanged}"
+    checks.append(Check(REVOCATION, "a host's allowlist-only token is refused an outlet's withdrawal", ok, detail))
+
+
 # --- revocation during the live window -----------------------------------------------------------------
 
 
@@ -499,6 +527,7 @@ __all__ = [
     "check_allowlist",
     "data_message",
     "expected_entries",
+    "host_token_cannot_touch_outlets",
     "register_on_time",
     "revoke",
 ]

@@ -239,9 +239,13 @@ class Drill:
         self.extra["layouts"] = "round 1 on the /pls/ query endpoints, the run-off on the /appdata/ static files"
 
         self.office = set_up_office(self.env, plan)
-        token_file = self.work / "ops-token"
+        token_file = self.work / "agent-token"
         token_file.write_text(self.office.ops_token)
         token_file.chmod(0o600)
+        proxy_token_file = self.work / "proxy-token"
+        proxy_token_file.write_text(self.office.proxy_token)
+        proxy_token_file.chmod(0o600)
+        self.proxy_token_file = proxy_token_file
         key_file = self.work / "allowlist-public.pem"
         key_file.write_bytes(self.office.allowlist_public_key_pem)
         self.token_file, self.key_file = token_file, key_file
@@ -277,7 +281,7 @@ class Drill:
                 "--snapshot",
                 f"{self.portal_url}/api/v1/elections/{plan.election}/allowlist",
                 "--token-file",
-                str(self.token_file),
+                str(self.proxy_token_file),
                 "--public-key",
                 str(self.key_file),
                 "--allow-documentation-ranges",
@@ -424,6 +428,14 @@ class Drill:
                 list(revoked.production),
                 schedule.revoke_at - timedelta(seconds=1),
                 schedule.revoke_at + timedelta(seconds=timing.agent_interval + 8),
+            ),
+        )
+        # A stolen host token on election night: the agent's allowlist-only token tries to withdraw and to
+        # rewrite an approved outlet's application; both are refused and nothing changes.
+        self.at(
+            schedule.revoke_at - timedelta(seconds=6),
+            lambda: registration.host_token_cannot_touch_outlets(
+                self.portal_url, plan, self.office, self.registration, self.checks
             ),
         )
         sleep_until(schedule.revoke_at)
