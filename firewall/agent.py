@@ -52,6 +52,7 @@ from allowlist.snapshot import ELECTION_CODE, Snapshot, SnapshotError, format_ti
 from firewall import apply as applying
 from firewall.errors import ApplyRefused, FirewallError, NftError, RenderError
 from firewall.render import (
+    DEFAULT_CONNECTION_LIMIT,
     DEFAULT_FAMILY,
     DEFAULT_PORTS,
     DEFAULT_TABLE,
@@ -216,6 +217,8 @@ class AgentConfig:
     family: str = DEFAULT_FAMILY
     max_drop_share: float = applying.DEFAULT_MAX_DROP_SHARE
     policy: AddressPolicy = DEFAULT_POLICY
+    #: Open connections per source address to the protected ports (``ct count``); 0: no cap.
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.portal)
@@ -509,7 +512,13 @@ class Agent:
         config = self.config
         try:
             ruleset = build(
-                snapshot, at, ports=config.ports, table=config.table, family=config.family, policy=config.policy
+                snapshot,
+                at,
+                ports=config.ports,
+                table=config.table,
+                family=config.family,
+                policy=config.policy,
+                connection_limit=config.connection_limit,
             )
             # Written for the same instant whose phase it enforces: a boundary never falls in between.
             applied = applying.apply(

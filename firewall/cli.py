@@ -22,7 +22,16 @@ from allowlist.snapshot import Snapshot, SnapshotError, format_time, load_public
 from firewall import agent as agents
 from firewall import apply as applying
 from firewall.errors import FirewallError, NftError
-from firewall.render import DEFAULT_FAMILY, DEFAULT_PORTS, DEFAULT_TABLE, FAMILIES, FORMATS, build, render
+from firewall.render import (
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_FAMILY,
+    DEFAULT_PORTS,
+    DEFAULT_TABLE,
+    FAMILIES,
+    FORMATS,
+    build,
+    render,
+)
 
 
 class Refused(Exception):
@@ -118,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
         if at:
             command.add_argument("--at", type=_instant, help="the instant whose phase to render (default: now)")
         command.add_argument("--ports", type=_ports, default=DEFAULT_PORTS, help="protected TCP ports (80,443)")
+        command.add_argument(
+            "--connection-limit",
+            type=_connection_limit,
+            default=DEFAULT_CONNECTION_LIMIT,
+            metavar="N",
+            help=f"open connections per source address to the protected ports ({DEFAULT_CONNECTION_LIMIT}; 0: no cap)",
+        )
         command.add_argument("--table", default=DEFAULT_TABLE, help=f"the nft table ({DEFAULT_TABLE})")
         command.add_argument("--family", default=DEFAULT_FAMILY, choices=sorted(FAMILIES), help="table family (inet)")
         command.add_argument("--format", default="nft", choices=FORMATS, help="nft script or libnftables JSON")
@@ -214,6 +230,13 @@ def _agent_parser(
         help="longest wait between failed polls, in seconds (300)",
     )
     command.add_argument("--ports", type=_ports, default=DEFAULT_PORTS, help="protected TCP ports (80,443)")
+    command.add_argument(
+        "--connection-limit",
+        type=_connection_limit,
+        default=DEFAULT_CONNECTION_LIMIT,
+        metavar="N",
+        help=f"open connections per source address to the protected ports ({DEFAULT_CONNECTION_LIMIT}; 0: no cap)",
+    )
     command.add_argument("--table", default=DEFAULT_TABLE, help=f"the nft table ({DEFAULT_TABLE})")
     command.add_argument("--family", default=DEFAULT_FAMILY, choices=sorted(FAMILIES), help="table family (inet)")
     command.add_argument(
@@ -269,6 +292,7 @@ def _rendered(args: argparse.Namespace) -> str:
         family=args.family,
         format=args.format,
         policy=_policy(args),
+        connection_limit=args.connection_limit,
     )
 
 
@@ -300,6 +324,7 @@ def _apply(args: argparse.Namespace) -> int:
         table=args.table,
         family=args.family,
         policy=_policy(args),
+        connection_limit=args.connection_limit,
     )
     applied = applying.apply(
         ruleset,
@@ -372,10 +397,22 @@ def _agent(args: argparse.Namespace) -> int:
         family=args.family,
         max_drop_share=args.max_drop_share,
         policy=_policy(args),
+        connection_limit=args.connection_limit,
     )
     with agents.agent_lock(config.state_dir):
         agent = agents.Agent(config, nft=applying.NFT)  # looked up now: tests point it into a namespace
         return agent.once() if args.once else agent.run()
+
+
+def _connection_limit(text: str) -> int:
+    """A cap of open connections per source address: 0 (none) or a positive count."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the connection limit is 0 (no cap) or more")
+    return value
 
 
 def _usage(message: str) -> int:

@@ -92,6 +92,15 @@ def test_render_options_reach_the_ruleset(files, capsys, tmp_path):
     assert output.read_text() == expected
 
 
+def test_the_connection_limit_reaches_the_ruleset(files, capsys):
+    args = ["render", "--snapshot", files["good"], "--at", AT, "--no-verify", "--allow-documentation-ranges"]
+    code, out, _ = cli(capsys, *args, "--connection-limit", "40")
+    assert code == 0 and "ct count over 40" in out
+    assert out == render(SNAPSHOT, datetime(2028, 1, 10, 12, tzinfo=UTC), policy=DOCS, connection_limit=40)
+    code, out, _ = cli(capsys, *args, "--connection-limit", "0")
+    assert code == 0 and "ct count" not in out
+
+
 def test_render_reads_stdin(files, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(files["good"].read_bytes())))
     code, out, _ = cli(capsys, "render", "--snapshot", "-", "--at", AT, "--no-verify", "--allow-documentation-ranges")
@@ -143,6 +152,8 @@ def test_a_render_refusal_names_the_code(files, capsys):
         ["render", "--snapshot", "{good}", "--no-verify", "--ports", "80,80"],
         ["render", "--snapshot", "{good}", "--no-verify", "--at", "2028-01-10T12:00:00"],
         ["render", "--snapshot", "{good}", "--no-verify", "--format", "yaml"],
+        ["render", "--snapshot", "{good}", "--no-verify", "--connection-limit", "-1"],
+        ["render", "--snapshot", "{good}", "--no-verify", "--connection-limit", "many"],
         ["check"],
         ["check", "--script", "x.nft", "--snapshot", "{good}", "--no-verify"],
         ["apply", "--snapshot", "{good}", "--no-verify", "--confirm-within", "0"],
