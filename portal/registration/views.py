@@ -187,9 +187,7 @@ def withdraw(organisation_id: int, application_id: int) -> str | Response:
     """Withdrawing an approved application cuts access and cannot be undone: it asks first."""
     application = load_application(organisation_id, application_id)
     in_force = application.in_force
-    if in_force is None:
-        if request.method == "GET":
-            return redirect(_detail_url(application))
+    if in_force is None and request.method == "POST":
         return _act(organisation_id, application_id, service.withdraw, _("The application has been withdrawn."))
     form = WithdrawForm()
     if form.validate_on_submit():
