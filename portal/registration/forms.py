@@ -44,6 +44,8 @@ class ApplicationForm(FlaskForm):
         # What a submission needs: marked in the form; a draft may still be saved without it.
         for field in (self.contact_email, self.contact_phone, self.production[0], self.accept_terms):
             field.flags.required = True
+        # The checkbox's label carries the mark itself (the other inputs get it from the form macro).
+        self.accept_terms.label = Label(self.accept_terms.id, f"{self.accept_terms.label.text} *")
 
 
 class SignedUploadForm(FlaskForm):

@@ -102,7 +102,8 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
         version=version,
         form=form,
         editable=editable,
-        ready=check.ready,
+        # Unsaved changes with errors: the PDF of the stored draft would not be what the outlet sees.
+        ready=check.ready and not (form.errors or form.form_errors),
         missing=_problem_items(check, ApplicationForm(formdata=None)),
         confirm=ConfirmForm(),
         upload=SignedUploadForm(),
