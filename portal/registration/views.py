@@ -21,6 +21,7 @@ from portal.registration.messages import commit_and_report, error_message, probl
 from portal.registration.models import AddressKind, Application, VersionState
 from portal.registration.pdf import OFFICE_DATA_BOX, render_application_pdf
 from portal.registration.signing import LANGUAGES
+from portal.templating import error_items
 
 bp = Blueprint("registration", __name__, template_folder="templates")
 
@@ -96,6 +97,7 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
             )
     now = utcnow()
     check = readiness(version, service.address_policy(), at=now) if editable else Readiness()
+    unsaved = request.method == "POST" and bool(error_items(form) or form.form_errors)
     return render_template(
         "registration/detail.html",
         application=application,
@@ -103,7 +105,8 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
         form=form,
         editable=editable,
         # Unsaved changes with errors: the PDF of the stored draft would not be what the outlet sees.
-        ready=check.ready and not (form.errors or form.form_errors),
+        unsaved=unsaved,
+        ready=check.ready and not unsaved,
         missing=_problem_items(check, ApplicationForm(formdata=None)),
         confirm=ConfirmForm(),
         upload=SignedUploadForm(),

@@ -116,6 +116,9 @@ def test_outlet_overview_and_every_bad_address_at_once(live_server: LiveServer, 
     expect(page.locator("#production-3-error-1")).to_contain_text("100.64.1.1")
     expect(page.locator("#test-1-error-1")).to_contain_text("not an address")
     expect(page.locator("a[href*='application.pdf']")).to_have_count(0)
+    expect(page.locator("#readiness")).to_contain_text(
+        cs("Your changes were not saved: correct the errors above and save the draft again.")
+    )
     screenshots(page, "application-form-errors")
 
     # Saved without the bad rows but without the terms: still incomplete, so no PDF and no upload.
