@@ -28,7 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from portal import errors, labels, security, templating
+    from portal.accounts import guard
 
+    guard.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     labels.init_app(app)

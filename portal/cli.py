@@ -46,6 +46,19 @@ def create_staff(email: str, role: str, language: str, password: str) -> None:
     click.echo(f"created {role} {accounts.normalise_email(email)}")
 
 
+@main.group("policy")
+def policy_group() -> None:
+    """The access policy: who may do what."""
+
+
+@policy_group.command("matrix", with_appcontext=False)
+def policy_matrix() -> None:
+    """Print the permission matrix as Markdown (docs/permissions.md is this output)."""
+    from portal.accounts.policy import render_markdown
+
+    click.echo(render_markdown(), nl=False)
+
+
 @main.group()
 def seed() -> None:
     """Load reference and demonstration data."""

@@ -45,6 +45,14 @@ LABELS: dict[str, dict[str, object]] = {
         "expired": _l("No longer valid: the time has passed"),
     },
     "meeting_state": {"scheduled": _l("Scheduled"), "cancelled": _l("Cancelled")},
+    "grantee": {
+        "public": _l("Anyone"),
+        "signed_in": _l("Anyone signed in"),
+        "member": _l("Member of the organisation"),
+        "reviewer": _l("Reviewer"),
+        "admin": _l("Administrator"),
+        "ops": _l("Operations"),
+    },
 }
 
 

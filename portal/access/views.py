@@ -21,32 +21,25 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access.forms import AddressSettingsForm, DataboxForm, QueueFilterForm
 from portal.access.queries import approved_outlets_csv, review_queue
-from portal.accounts.access import staff_required
 from portal.accounts.models import Role
+from portal.accounts.policy import Action, Kind
 from portal.db import utcnow
 from portal.elections.prague import NonexistentLocalTime, prague_to_utc
 from portal.elections.service import all_elections, election_by_code
 from portal.extensions import db
 from portal.registration import service, signing
+from portal.registration.access import load_application
 from portal.registration.errors import RegistrationError
 from portal.registration.forms import ConfirmForm, DecisionForm, RevokeForm
 from portal.registration.messages import commit_and_report, databox_error_message
-from portal.registration.models import APPLICATION_PAGE, Application, Document, VersionState
+from portal.registration.models import Application, Document, VersionState
 from portal.signatures.databox import DataboxError, parse_zfo
 
 bp = Blueprint("access", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 
 
-def _load(application_id: int) -> Application:
-    application = db.session.get(Application, application_id, options=APPLICATION_PAGE)
-    if application is None:
-        abort(404)
-    return application
-
-
 @bp.get("/staff/applications")
-@staff_required(*REVIEWERS)
 def queue() -> str:
     # What waits for a decision, unless another state (or "any") is asked for.
     form = QueueFilterForm(request.args, meta={"csrf": False}, state=VersionState.SUBMITTED.value)
@@ -68,9 +61,8 @@ def queue() -> str:
 
 
 @bp.get("/staff/applications/<int:application_id>")
-@staff_required(*REVIEWERS)
 def detail(application_id: int) -> str:
-    application = _load(application_id)
+    application = load_application(application_id, Action.REVIEW)
     version = application.latest
     return render_template(
         "access/detail.html",
@@ -83,10 +75,10 @@ def detail(application_id: int) -> str:
 
 
 @bp.post("/staff/applications/<int:application_id>/approve")
-@staff_required(*REVIEWERS)
 def approve(application_id: int) -> WerkzeugResponse:
     return _decide(
         application_id,
+        Action.APPROVE,
         lambda version, form: service.approve(
             version, staff=current_user, at=utcnow(), acknowledge_conflicts=bool(form.acknowledge_conflicts.data)
         ),
@@ -95,10 +87,10 @@ def approve(application_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/staff/applications/<int:application_id>/reject")
-@staff_required(*REVIEWERS)
 def reject(application_id: int) -> WerkzeugResponse:
     return _decide(
         application_id,
+        Action.REJECT,
         lambda version, form: service.reject(
             version, staff=current_user, at=utcnow(), internal_reason=form.internal_reason.data or ""
         ),
@@ -107,10 +99,9 @@ def reject(application_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/staff/applications/<int:application_id>/revoke")
-@staff_required(*REVIEWERS)
 def revoke(application_id: int) -> WerkzeugResponse:
     """Take back the approval in force: its addresses leave the allowlist at the firewall's next poll."""
-    application = _load(application_id)
+    application = load_application(application_id, Action.REVOKE)
     form = RevokeForm(prefix="revoke")
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -129,9 +120,9 @@ def revoke(application_id: int) -> WerkzeugResponse:
     return redirect(url_for("access.detail", application_id=application.id))
 
 
-def _decide(application_id: int, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]
+def _decide(application_id: int, action: Action, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]
     """Load, check the form, and decide on the latest version, unless it changed since it was shown."""
-    application = _load(application_id)
+    application = load_application(application_id, action)
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -145,7 +136,6 @@ def _decide(application_id: int, decide, done: str) -> WerkzeugResponse:  # type
 
 
 @bp.post("/staff/applications/bulk-approve")
-@staff_required(*REVIEWERS)
 def bulk_approve() -> WerkzeugResponse:
     """Approve the ticked applications that wait and have no conflict; report the others."""
     if not ConfirmForm().validate_on_submit():
@@ -178,7 +168,6 @@ def _same_site(url: str | None) -> bool:
 
 
 @bp.get("/staff/elections/<code>/approved.csv")
-@staff_required(*REVIEWERS)
 def export(code: str) -> Response:
     election = election_by_code(code)
     if election is None:
@@ -189,7 +178,6 @@ def export(code: str) -> Response:
 
 
 @bp.route("/staff/settings/addresses", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
 def address_settings() -> str | WerkzeugResponse:
     policy = service.address_policy()
     form = AddressSettingsForm(
@@ -216,10 +204,9 @@ def address_settings() -> str | WerkzeugResponse:
 
 
 @bp.get("/staff/applications/<int:application_id>/document")
-@staff_required(*REVIEWERS)
 def document(application_id: int) -> Response:
     """The file the office received for the latest version: the signed PDF or the data-box attachment."""
-    application = _load(application_id)
+    application = load_application(application_id, Action.VIEW, kind=Kind.SIGNED_UPLOAD)
     submission = application.latest.submission_record
     stored = db.session.get(Document, submission.document_sha256) if submission and submission.document_sha256 else None
     if stored is None:
@@ -230,11 +217,10 @@ def document(application_id: int) -> Response:
 
 
 @bp.route("/staff/applications/<int:application_id>/databox", methods=["GET", "POST"])
-@staff_required(*REVIEWERS)
 def databox(application_id: int) -> str | WerkzeugResponse:
     """Record a submission that arrived in the office's data box (R6)."""
     request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] * 2
-    application = _load(application_id)
+    application = load_application(application_id, Action.RECORD_DATABOX, kind=Kind.DATABOX_RECORD)
     form = DataboxForm()
     if form.validate_on_submit():
         try:
@@ -260,7 +246,9 @@ def _delivery_from(form: DataboxForm) -> signing.DataboxDelivery | None:
         if len(pdfs) != 1:
             form.zfo.errors = [*form.zfo.errors, _("The message must carry exactly one PDF attachment.")]
             return None
-        return signing.DataboxDelivery(message.message_id, message.sender_box_id, message.delivered_at, pdfs[0].data)
+        return signing.DataboxDelivery(
+            message.message_id, message.sender_box_id, message.delivered_at, pdfs[0].data, from_zfo=True
+        )
     missing = [f for f in (form.message_id, form.sender_box_id, form.delivered_at, form.attachment) if not f.data]
     for field in missing:
         field.errors = [*field.errors, _("Fill this in, or upload the .zfo message instead.")]

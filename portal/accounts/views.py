@@ -9,12 +9,12 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.accounts import service, tokens
-from portal.accounts.access import load_organisation, staff_required
+from portal.accounts import policy, service, tokens
+from portal.accounts.access import load_organisation
 from portal.accounts.errors import (
     EmailNotConfirmed,
     EmailTaken,
@@ -33,6 +33,7 @@ from portal.accounts.forms import (
     SignUpForm,
 )
 from portal.accounts.models import Organisation, User
+from portal.accounts.policy import Action
 from portal.accounts.session import (
     PENDING_SECOND_FACTOR,
     end_session,
@@ -183,7 +184,6 @@ def second_factor() -> str | Response:
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
-@login_required
 def enrol_second_factor() -> str | Response:
     """Set up TOTP: show a secret and its QR code; store it once a valid code proves it works."""
     if current_user.has_second_factor and has_second_factor_in_session(current_user):
@@ -272,7 +272,6 @@ def reset_password(user_id: int, token: str) -> str | Response:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
 def profile() -> str | Response:
     form = ProfileForm(language=current_user.language)
     if form.validate_on_submit():
@@ -285,15 +284,13 @@ def profile() -> str | Response:
 
 
 @bp.get("/organisations/<int:organisation_id>")
-@login_required
 def organisation(organisation_id: int) -> str:
     return render_template("accounts/organisation.html", organisation=load_organisation(organisation_id))
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
-@login_required
 def edit_organisation(organisation_id: int) -> str | Response:
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.EDIT)
     form = OrganisationForm(obj=organisation, organisation_name=organisation.name)
     if form.validate_on_submit():
         before = snapshot(organisation, ORGANISATION_FIELDS)
@@ -326,7 +323,18 @@ def edit_organisation(organisation_id: int) -> str | Response:
 
 
 @bp.get("/staff/organisations")
-@staff_required()
 def organisations() -> str:
     rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     return render_template("accounts/organisations.html", organisations=rows)
+
+
+@bp.get("/staff/permissions")
+def permissions() -> str:
+    """The permission matrix, rendered from the access policy's table."""
+    return render_template(
+        "accounts/permissions.html",
+        rows=list(policy.matrix_rows()),
+        grantees=list(policy.Grantee),
+        routes_of=policy.routes_of,
+        scopes_by_role=policy.SCOPES_BY_ROLE,
+    )

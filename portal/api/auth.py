@@ -17,9 +17,7 @@ Rules (also in the OpenAPI document and the README):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import Flask, g, request
@@ -31,11 +29,10 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from portal.accounts.access import ALL_STAFF
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.accounts.session import has_second_factor_in_session
 from portal.api import service
-from portal.api.errors import ApiError, forbidden, unauthorized
+from portal.api.errors import ApiError, unauthorized
 from portal.api.models import ApiToken
 from portal.db import utcnow
 from portal.extensions import db
@@ -146,34 +143,3 @@ def signed_in() -> User:
     if user is None:
         raise unauthorized()
     return user
-
-
-def requires_user(view: Callable[P, R]) -> Callable[P, R]:
-    @wraps(view)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        signed_in()
-        return view(*args, **kwargs)
-
-    wrapped.api_auth = "user"  # type: ignore[attr-defined]
-    return wrapped
-
-
-def requires_staff(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Verified staff in one of ``roles``: 401 anonymous, 403 anyone else."""
-    allowed = roles or ALL_STAFF
-
-    def decorator(view: Callable[P, R]) -> Callable[P, R]:
-        @wraps(view)
-        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-            user = signed_in()
-            if user.role not in allowed:
-                raise forbidden()
-            if not caller().staff_verified:
-                raise forbidden(SECOND_FACTOR_NEEDED)
-            return view(*args, **kwargs)
-
-        wrapped.api_staff_roles = allowed  # type: ignore[attr-defined]
-        wrapped.api_auth = "staff"  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator

@@ -17,6 +17,7 @@ from portal.registration.errors import (
     ConflictsNotAcknowledged,
     ContentInvalid,
     DeadlinePassed,
+    FourEyesRequired,
     IllegalTransition,
     QuotaExceeded,
     RegistrationError,
@@ -46,6 +47,7 @@ REGISTRATION_STATUS: dict[type[RegistrationError], int] = {
     IllegalTransition: 409,
     SignatureRequired: 409,
     ConflictsNotAcknowledged: 409,
+    FourEyesRequired: 403,
 }
 
 #: Messages of the per-field codes the API adds to the service's own.

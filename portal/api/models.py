@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
+from portal.accounts.policy import Scope
 from portal.db import Model, utcnow
 
 
@@ -34,8 +35,16 @@ class ApiToken(Model):
     #: Refused from this instant on; None: valid until revoked.
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    #: What the token may be used for: scope names separated by spaces (``policy.Scope``), chosen when
+    #: it was made and bounded by its owner's role. A token never does more than both allow.
+    scopes: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship()
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        known = {scope.value for scope in Scope}
+        return frozenset(Scope(name) for name in self.scopes.split() if name in known)
 
     def is_usable(self, at: datetime) -> bool:
         """Neither revoked nor expired at ``at``, and its owner may still sign in."""

@@ -18,6 +18,8 @@ API_VERSION = "1.0.0"
 ERROR_CODES = {
     "unauthorized": "401: no valid session or token (an unknown, expired or revoked token)",
     "forbidden": "403: signed in, but not allowed (an applicant on a staff endpoint; staff without the second factor)",
+    "insufficient_scope": "403: the token's scopes do not allow this (a token does no more than its scopes allow)",
+    "four_eyes_required": "403: the caller recorded this version's data-box submission; another reviewer approves",
     "csrf_failed": "403: a browser session sent an unsafe request without a valid X-CSRFToken header",
     "not_found": "404: no such object, or it belongs to another organisation",
     "method_not_allowed": "405",
@@ -404,7 +406,8 @@ RESPONSES: dict[str, Any] = {
         "content": _json(_ref("Error")),
     },
     "Forbidden": {
-        "description": "`forbidden` (not allowed; staff without the second factor) or `csrf_failed`.",
+        "description": "`forbidden` (not allowed by the access policy; staff without the second factor), "
+        "`insufficient_scope` (the token's scopes), `four_eyes_required` or `csrf_failed`.",
         "content": _json(_ref("Error")),
     },
     "NotFound": {"description": "`not_found`.", "content": _json(_ref("Error"))},
@@ -688,7 +691,9 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "csu_ followed by 43 URL-safe characters",
-                    "description": "A personal API token from /account/tokens.",
+                    "description": "A personal API token from /account/tokens. Its scopes (applications, "
+                    "review, allowlist:read, allowlist:report) and its owner's role bound what it may do; "
+                    "see docs/permissions.md.",
                 },
                 "sessionCookie": {
                     "type": "apiKey",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.accounts.policy import Scope, scopes_allowed
 from portal.api.models import ApiToken
 from portal.audit.service import record, request_client_address
 from portal.extensions import db
@@ -31,7 +33,8 @@ STAFF_LIFETIMES = (30, 90)
 
 
 class TokenRefused(Exception):
-    """A token cannot be minted: ``code`` says why (``second_factor_required``, ``lifetime_not_allowed``)."""
+    """A token cannot be minted: ``code`` says why (``second_factor_required``, ``lifetime_not_allowed``,
+    ``scope_required``, ``scope_not_allowed``)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -53,12 +56,29 @@ def lifetimes_for(user: User) -> tuple[int, ...]:
     return STAFF_LIFETIMES if user.is_staff else APPLICANT_LIFETIMES
 
 
-def mint(user: User, name: str, *, lifetime_days: int, second_factor_passed: bool, at: datetime) -> MintedToken:
-    """A new token for ``user``. Staff need a session that passed the second factor."""
+def mint(
+    user: User,
+    name: str,
+    *,
+    lifetime_days: int,
+    second_factor_passed: bool,
+    at: datetime,
+    scopes: Iterable[Scope] | None = None,
+) -> MintedToken:
+    """A new token for ``user`` with ``scopes`` (default: every scope the role allows).
+
+    Staff need a session that passed the second factor; the scopes must be among those the role allows.
+    """
     if user.is_staff and not (second_factor_passed and user.has_second_factor):
         raise TokenRefused("second_factor_required")
     if lifetime_days not in lifetimes_for(user):
         raise TokenRefused("lifetime_not_allowed")
+    allowed = scopes_allowed(user.role)
+    chosen = set(allowed if scopes is None else scopes)
+    if not chosen:
+        raise TokenRefused("scope_required")
+    if not chosen <= set(allowed):
+        raise TokenRefused("scope_not_allowed")
     secret = SECRET_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     token = ApiToken(
         user=user,
@@ -67,6 +87,7 @@ def mint(user: User, name: str, *, lifetime_days: int, second_factor_passed: boo
         prefix=secret[:SHOWN_PREFIX_LENGTH],
         created_at=at,
         expires_at=at + timedelta(days=lifetime_days) if lifetime_days else None,
+        scopes=" ".join(scope.value for scope in allowed if scope in chosen),
     )
     db.session.add(token)
     db.session.flush()
@@ -75,7 +96,7 @@ def mint(user: User, name: str, *, lifetime_days: int, second_factor_passed: boo
         token,
         actor=user,
         at=at,
-        after={"name": token.name, "prefix": token.prefix, "expires_at": token.expires_at},
+        after={"name": token.name, "prefix": token.prefix, "expires_at": token.expires_at, "scopes": token.scopes},
         client_address=request_client_address(),
     )
     return MintedToken(token, secret)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from portal.accounts.policy import scopes_allowed
 from portal.accounts.session import has_second_factor_in_session
 from portal.api import service
 from portal.api.forms import TokenForm
@@ -15,6 +16,10 @@ from portal.db import utcnow
 from portal.extensions import db
 
 bp = Blueprint("api_tokens", __name__, template_folder="templates")
+
+
+def _offer(form: TokenForm) -> TokenForm:
+    return form.offer(service.lifetimes_for(current_user), scopes_allowed(current_user.role))
 
 
 def _page(form: TokenForm, minted: service.MintedToken | None = None) -> str:
@@ -30,13 +35,11 @@ def _page(form: TokenForm, minted: service.MintedToken | None = None) -> str:
 
 
 @bp.get("/account/tokens")
-@login_required
 def index() -> str:
-    return _page(TokenForm().offer(service.lifetimes_for(current_user)))
+    return _page(_offer(TokenForm()))
 
 
 @bp.post("/account/tokens")
-@login_required
 def create() -> str | Response:
     """Mint a token and show its secret once, on this answer only (it is not stored)."""
     if current_user.is_staff and not has_second_factor_in_session(current_user):
@@ -44,7 +47,7 @@ def create() -> str | Response:
         if current_user.has_second_factor:
             return redirect(url_for("accounts.second_factor", next=url_for("api_tokens.index")))
         return redirect(url_for("accounts.enrol_second_factor"))
-    form = TokenForm().offer(service.lifetimes_for(current_user))
+    form = _offer(TokenForm())
     if not form.validate_on_submit():
         return _page(form)
     try:
@@ -54,15 +57,15 @@ def create() -> str | Response:
             lifetime_days=form.lifetime.data,
             second_factor_passed=has_second_factor_in_session(current_user),
             at=utcnow(),
+            scopes=form.chosen_scopes(scopes_allowed(current_user.role)),
         )
     except service.TokenRefused:
         abort(400)
     db.session.commit()
-    return _page(TokenForm(formdata=None).offer(service.lifetimes_for(current_user)), minted)
+    return _page(_offer(TokenForm(formdata=None)), minted)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
-@login_required
 def revoke(token_id: int) -> Response:
     token = service.token_of(current_user, token_id)
     if token is None:

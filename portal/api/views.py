@@ -11,9 +11,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from portal.access import allowlist, hosts
-from portal.accounts.models import Role
+from portal.accounts.access import load_organisation
+from portal.accounts.guard import may
+from portal.accounts.policy import Action, Kind
 from portal.api import auth, openapi
-from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, forbidden, from_registration, json_response
+from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, from_registration, json_response
 from portal.api.errors import not_found as not_found_error
 from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, parse, read_object
 from portal.api.queries import application_page
@@ -22,6 +24,7 @@ from portal.db import utcnow
 from portal.elections.service import all_elections, election_by_code
 from portal.extensions import db, limiter
 from portal.registration import service
+from portal.registration.access import load_application
 from portal.registration.content import ApplicationContent
 from portal.registration.errors import RegistrationError
 from portal.registration.messages import field_error_message
@@ -29,7 +32,6 @@ from portal.registration.models import Application, VersionState
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 #: The largest id a database integer column holds; a bigger one in a URL is simply not found.
 MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 100
@@ -46,8 +48,6 @@ CONTENT_FIELDS = {
     "note": STRING,
 }
 CREATE_FIELDS = {"election": STRING, **CONTENT_FIELDS, "submit": BOOLEAN}
-
-NO_ORGANISATION = _l("Only members of a media organisation can apply; staff accounts have none.")
 
 
 def _api_rate_limit() -> str:
@@ -70,25 +70,13 @@ def before_api_request() -> None:
 # Loading ------------------------------------------------------------------------------------------
 
 
-def _load_application(application_id: int) -> Application:
-    """The application if the caller may see it: its organisation's members, or verified staff.
-
-    Anyone else gets 404, exactly as the HTML pages, so other organisations' applications do not leak.
-    """
-    who = auth.caller()
-    user = auth.signed_in()
-    if user.is_staff and not who.staff_verified:
-        raise forbidden(auth.SECOND_FACTOR_NEEDED)
-    application = db.session.get(Application, application_id) if application_id <= MAX_ID else None
-    if application is None:
-        raise not_found_error()
-    if not who.staff_verified and application.organisation_id != user.organisation_id:
-        raise not_found_error()
-    return application
+def _load_application(application_id: int, action: Action) -> Application:
+    """The application, if the caller may perform ``action`` on it (the policy decides; 404 if not visible)."""
+    return load_application(application_id, action)
 
 
 def _application_response(application: Application, status: int = 200) -> ResponseReturnValue:
-    staff = auth.caller().staff_verified
+    staff = may(Kind.APPLICATION, Action.REVIEW)
     body = application_json(application, staff=staff, with_conflicts=staff)
     headers = {"Location": url_for("api.application", application_id=application.id)} if status == 201 else None
     return json_response(body, status, headers)
@@ -133,7 +121,6 @@ def election(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/elections/<code>/allowlist")
-@auth.requires_staff(Role.OPS, Role.ADMIN)
 def election_allowlist(code: str) -> ResponseReturnValue:
     """The signed allowlist snapshot for firewall agents and feed proxies; 304 while unchanged."""
     found = election_by_code(code)
@@ -151,7 +138,6 @@ def election_allowlist(code: str) -> ResponseReturnValue:
 
 
 @bp.post("/elections/<code>/allowlist/reports")
-@auth.requires_staff(Role.OPS, Role.ADMIN)
 def allowlist_report(code: str) -> ResponseReturnValue:
     """A firewall agent reports what its host enforces (after an apply, a refusal, an error, or a heartbeat)."""
     found = election_by_code(code)
@@ -168,7 +154,6 @@ def allowlist_report(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/allowlist/public-key")
-@auth.requires_staff(Role.OPS, Role.ADMIN)
 def allowlist_public_key() -> ResponseReturnValue:
     """The Ed25519 public key that verifies every snapshot (PEM), for the agents' configuration."""
     return current_app.response_class(allowlist.public_key_pem(), mimetype="application/x-pem-file")
@@ -178,12 +163,9 @@ def allowlist_public_key() -> ResponseReturnValue:
 
 
 @bp.get("/applications")
-@auth.requires_user
 def applications() -> ResponseReturnValue:
-    who = auth.caller()
     user = auth.signed_in()
-    if user.is_staff and not who.staff_verified:
-        raise forbidden(auth.SECOND_FACTOR_NEEDED)
+    reviewer = may(Kind.APPLICATION, Action.REVIEW)
     problems: dict[str, tuple[str, object]] = {}
     election_id = None
     if code := request.args.get("election"):
@@ -203,7 +185,7 @@ def applications() -> ResponseReturnValue:
     if problems:
         raise ApiError(422, "validation_failed", _l("Some fields are not valid."), problems)
     result = application_page(
-        organisation_id=None if who.staff_verified else user.organisation_id,
+        organisation_id=None if reviewer else user.organisation_id,
         election_id=election_id,
         state=state,
         page=page,
@@ -211,7 +193,7 @@ def applications() -> ResponseReturnValue:
     )
     return json_response(
         {
-            "applications": [application_json(a, staff=who.staff_verified) for a in result.applications],
+            "applications": [application_json(a, staff=reviewer) for a in result.applications],
             "page": page,
             "per_page": per_page,
             "total": result.total,
@@ -220,12 +202,10 @@ def applications() -> ResponseReturnValue:
 
 
 @bp.post("/applications")
-@auth.requires_user
 def create_application() -> ResponseReturnValue:
     """Start an application, save its content and, with ``submit``, submit it: all or nothing."""
     user = auth.signed_in()
-    if user.organisation is None:
-        raise forbidden(NO_ORGANISATION)
+    organisation = load_organisation(user.organisation_id or 0, Action.CREATE, Kind.APPLICATION)
     body = parse(CREATE_FIELDS, required=("election",))
     target = election_by_code(body["election"])
     if target is None:
@@ -235,7 +215,7 @@ def create_application() -> ResponseReturnValue:
     now = utcnow()
     policy = service.address_policy()
     try:
-        application = service.start_application(user.organisation, target, user, at=now)
+        application = service.start_application(organisation, target, user, at=now)
         service.save_draft(application.latest, _content(body), policy, at=now)
         if body.get("submit"):
             service.submit(application.latest, policy, user=user, at=now)
@@ -247,16 +227,14 @@ def create_application() -> ResponseReturnValue:
 
 
 @bp.get("/applications/<int:application_id>")
-@auth.requires_user
 def application(application_id: int) -> ResponseReturnValue:
-    return _application_response(_load_application(application_id))
+    return _application_response(_load_application(application_id, Action.VIEW))
 
 
 @bp.put("/applications/<int:application_id>")
-@auth.requires_user
 def replace_draft(application_id: int) -> ResponseReturnValue:
     """Replace the draft's content; fields left out become empty."""
-    application = _load_application(application_id)
+    application = _load_application(application_id, Action.EDIT)
     body = parse(CONTENT_FIELDS)
     return _change(
         application,
@@ -265,9 +243,8 @@ def replace_draft(application_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/applications/<int:application_id>/submit")
-@auth.requires_user
 def submit(application_id: int) -> ResponseReturnValue:
-    application = _load_application(application_id)
+    application = _load_application(application_id, Action.SUBMIT)
     parse({}, allow_empty=True)
     user = auth.signed_in()
     return _change(
@@ -277,18 +254,16 @@ def submit(application_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
-@auth.requires_user
 def withdraw(application_id: int) -> ResponseReturnValue:
-    application = _load_application(application_id)
+    application = _load_application(application_id, Action.WITHDRAW)
     parse({}, allow_empty=True)
     user = auth.signed_in()
     return _change(application, lambda: service.withdraw(application, user=user, at=utcnow()))
 
 
 @bp.post("/applications/<int:application_id>/amend")
-@auth.requires_user
 def amend(application_id: int) -> ResponseReturnValue:
-    application = _load_application(application_id)
+    application = _load_application(application_id, Action.AMEND)
     parse({}, allow_empty=True)
     user = auth.signed_in()
     return _change(application, lambda: service.amend(application, user=user, at=utcnow()))
@@ -297,17 +272,9 @@ def amend(application_id: int) -> ResponseReturnValue:
 # The office's decision ------------------------------------------------------------------------------
 
 
-def _load_for_decision(application_id: int) -> Application:
-    application = db.session.get(Application, application_id) if application_id <= MAX_ID else None
-    if application is None:
-        raise not_found_error()
-    return application
-
-
 @bp.post("/applications/<int:application_id>/approve")
-@auth.requires_staff(*REVIEWERS)
 def approve(application_id: int) -> ResponseReturnValue:
-    application = _load_for_decision(application_id)
+    application = _load_application(application_id, Action.APPROVE)
     body = parse({"acknowledge_conflicts": BOOLEAN}, allow_empty=True)
     staff = auth.signed_in()
     return _change(
@@ -322,10 +289,9 @@ def approve(application_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/applications/<int:application_id>/reject")
-@auth.requires_staff(*REVIEWERS)
 def reject(application_id: int) -> ResponseReturnValue:
     """R8: a reason is optional and internal; the outlet's view of the application never shows it."""
-    application = _load_for_decision(application_id)
+    application = _load_application(application_id, Action.REJECT)
     reason = _internal_reason()
     staff = auth.signed_in()
     return _change(
@@ -334,10 +300,9 @@ def reject(application_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/applications/<int:application_id>/revoke")
-@auth.requires_staff(*REVIEWERS)
 def revoke(application_id: int) -> ResponseReturnValue:
     """Take back the approval in force; its addresses leave the next allowlist version."""
-    application = _load_for_decision(application_id)
+    application = _load_application(application_id, Action.REVOKE)
     reason = _internal_reason()
     staff = auth.signed_in()
     return _change(application, lambda: service.revoke(application, staff=staff, at=utcnow(), internal_reason=reason))

@@ -75,6 +75,9 @@ class EditElectionForm(_ElectionFields):
     has_media_server = BooleanField(_l("The office runs the media XML server"))
     signature_required = BooleanField(_l("Applications need a recognised electronic signature or a data box"))
     allow_seals = BooleanField(_l("Accept electronic seals of organisations as well as personal signatures"))
+    four_eyes = BooleanField(
+        _l("Four eyes: whoever recorded a data-box submission may not approve it (a second reviewer decides)")
+    )
     rounds = FieldList(FormField(RoundForm), min_entries=1, max_entries=3)
     change_reason = TextAreaField(
         _l("Reason for the change (recorded in the audit log; required when the deadline moves)"),

@@ -47,6 +47,8 @@ class Election(Model):
     signature_required: Mapped[bool] = mapped_column(default=True)
     #: Accept electronic seals of legal persons (QcType eseal) as well as personal signatures.
     allow_seals: Mapped[bool] = mapped_column(default=False)
+    #: Four eyes: whoever recorded a data-box submission of a version may not approve that version.
+    four_eyes: Mapped[bool] = mapped_column(default=True)
     #: Senate district numbers up in this election; empty for other kinds.
     senate_districts: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

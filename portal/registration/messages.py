@@ -15,6 +15,7 @@ from portal.registration.errors import (
     ConflictsNotAcknowledged,
     ContentInvalid,
     DeadlinePassed,
+    FourEyesRequired,
     IllegalTransition,
     QuotaExceeded,
     RegistrationError,
@@ -146,6 +147,10 @@ def error_message(error: RegistrationError) -> str:
         return _(
             "This election requires a submission signed with a recognised electronic signature or sent "
             "through the data box."
+        )
+    if isinstance(error, FourEyesRequired):
+        return _(
+            "You recorded this submission from the data box yourself, so another reviewer must approve it (four eyes)."
         )
     if isinstance(error, ConflictsNotAcknowledged):
         return _(

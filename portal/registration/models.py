@@ -213,6 +213,9 @@ class SubmissionRecord(Model):
     verdict_summary: Mapped[str] = mapped_column(Text, default="")
     databox_message_id: Mapped[str | None] = mapped_column(String(20))
     databox_sender_box_id: Mapped[str | None] = mapped_column(String(7))
+    #: For a data-box submission: True when read from the .zfo message (its signature verified),
+    #: False when staff typed the delivery in by hand. The approver is shown which.
+    databox_from_zfo: Mapped[bool | None]
     #: The staff member who recorded a data-box submission.
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from allowlist.addresses import AddressPolicy
 from portal.accounts.models import Organisation, User
+from portal.accounts.policy import separation_of_duties_breached
 from portal.audit.service import record
 from portal.elections.models import Election
 from portal.elections.service import accepts_applications
@@ -24,6 +25,7 @@ from portal.registration.content import TERMS_VERSION, ApplicationContent, clean
 from portal.registration.errors import (
     ConflictsNotAcknowledged,
     DeadlinePassed,
+    FourEyesRequired,
     IllegalTransition,
     QuotaExceeded,
     SignatureRequired,
@@ -138,6 +140,8 @@ class Evidence:
     databox_message_id: str | None = None
     databox_sender_box_id: str | None = None
     recorded_by: User | None = None
+    #: A data-box delivery read from the .zfo message (True) or typed in by hand (False).
+    databox_from_zfo: bool | None = None
 
 
 def submit(
@@ -195,6 +199,7 @@ def _record_of(evidence: Evidence) -> SubmissionRecord:
         databox_message_id=evidence.databox_message_id,
         databox_sender_box_id=evidence.databox_sender_box_id,
         recorded_by=evidence.recorded_by,
+        databox_from_zfo=evidence.databox_from_zfo,
     )
 
 
@@ -237,6 +242,13 @@ def withdraw(application: Application, *, user: User, at: datetime) -> None:
 
 def approve(version: ApplicationVersion, *, staff: User, at: datetime, acknowledge_conflicts: bool = False) -> None:
     application = version.application
+    record = version.submission_record
+    if separation_of_duties_breached(
+        approver_id=staff.id,
+        recorded_by_id=record.recorded_by_id if record else None,
+        enabled=application.election.four_eyes,
+    ):
+        raise FourEyesRequired()
     conflicts = conflicts_for(version)
     if conflicts and not acknowledge_conflicts:
         raise ConflictsNotAcknowledged(addresses=sorted({c.address for c in conflicts}))

@@ -167,6 +167,8 @@ class DataboxDelivery:
     sender_box_id: str
     delivered_at: datetime
     attachment: bytes
+    #: Read from the .zfo message with its signature verified, rather than typed in by hand.
+    from_zfo: bool = False
 
 
 def record_databox_submission(
@@ -202,6 +204,7 @@ def record_databox_submission(
             databox_message_id=delivery.message_id,
             databox_sender_box_id=delivery.sender_box_id,
             recorded_by=staff,
+            databox_from_zfo=delivery.from_zfo,
         ),
     )
     return verdict if signed else None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal.accounts.access import load_organisation
+from portal.accounts.policy import Action, Kind
 from portal.db import utcnow
 from portal.elections.service import election_by_code, elections_open_for_applications
 from portal.extensions import db
@@ -27,7 +28,6 @@ bp = Blueprint("registration", __name__, template_folder="templates")
 
 
 @bp.get("/organisations/<int:organisation_id>/applications")
-@login_required
 def index(organisation_id: int) -> str:
     organisation = load_organisation(organisation_id)
     now = utcnow()
@@ -41,9 +41,8 @@ def index(organisation_id: int) -> str:
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/new/<code>")
-@login_required
 def start(organisation_id: int, code: str) -> Response:
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(organisation_id, Action.CREATE, Kind.APPLICATION)
     election = election_by_code(code)
     if election is None or not ConfirmForm().validate_on_submit():
         abort(404 if election is None else 400)
@@ -57,9 +56,9 @@ def start(organisation_id: int, code: str) -> Response:
 
 
 @bp.route("/organisations/<int:organisation_id>/applications/<int:application_id>", methods=["GET", "POST"])
-@login_required
 def detail(organisation_id: int, application_id: int) -> str | Response:
-    application = load_application(organisation_id, application_id)
+    action = Action.EDIT if request.method == "POST" else Action.VIEW
+    application = load_application(application_id, action, organisation_id=organisation_id)
     version = application.latest
     editable = version.state.value == "draft"
     form = ApplicationForm(data=_form_data(application)) if request.method == "GET" else ApplicationForm()
@@ -117,10 +116,9 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
 
 
 @bp.get("/organisations/<int:organisation_id>/applications/<int:application_id>/application.pdf")
-@login_required
 def pdf(organisation_id: int, application_id: int) -> Response:
     """The PDF to sign: generated from the saved content, in the chosen language."""
-    application = load_application(organisation_id, application_id)
+    application = load_application(application_id, organisation_id=organisation_id)
     language = request.args.get("lang", current_user.language)
     if language not in LANGUAGES:
         abort(404)
@@ -138,11 +136,12 @@ def pdf(organisation_id: int, application_id: int) -> Response:
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/signed")
-@login_required
 def upload_signed(organisation_id: int, application_id: int) -> Response:
     """The outlet uploads the generated PDF signed with a recognised electronic signature."""
     request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
-    application = load_application(organisation_id, application_id)
+    application = load_application(
+        application_id, Action.CREATE, organisation_id=organisation_id, kind=Kind.SIGNED_UPLOAD
+    )
     form = SignedUploadForm()
     target = url_for("registration.detail", organisation_id=organisation_id, application_id=application_id)
     if not form.validate_on_submit():
@@ -172,11 +171,11 @@ def upload_signed(organisation_id: int, application_id: int) -> Response:
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/amend")
-@login_required
 def amend(organisation_id: int, application_id: int) -> Response:
     return _act(
         organisation_id,
         application_id,
+        Action.AMEND,
         service.amend,
         _(
             "You can now change the application. "
@@ -186,26 +185,26 @@ def amend(organisation_id: int, application_id: int) -> Response:
 
 
 @bp.route("/organisations/<int:organisation_id>/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
-@login_required
 def withdraw(organisation_id: int, application_id: int) -> str | Response:
     """Withdrawing an approved application cuts access and cannot be undone: it asks first."""
-    application = load_application(organisation_id, application_id)
+    application = load_application(application_id, Action.WITHDRAW, organisation_id=organisation_id)
     in_force = application.in_force
+    done = _("The application has been withdrawn.")
     if in_force is None and request.method == "POST":
-        return _act(organisation_id, application_id, service.withdraw, _("The application has been withdrawn."))
+        return _act(organisation_id, application_id, Action.WITHDRAW, service.withdraw, done)
     form = WithdrawForm()
     if form.validate_on_submit():
-        return _act(organisation_id, application_id, service.withdraw, _("The application has been withdrawn."))
+        return _act(organisation_id, application_id, Action.WITHDRAW, service.withdraw, done)
     return render_template(
         "registration/withdraw.html", application=application, in_force=in_force, form=form, now=utcnow()
     )
 
 
-def _act(organisation_id: int, application_id: int, action, done: str) -> Response:  # type: ignore[no-untyped-def]
-    application = load_application(organisation_id, application_id)
+def _act(organisation_id: int, application_id: int, action: Action, change, done: str) -> Response:  # type: ignore[no-untyped-def]
+    application = load_application(application_id, action, organisation_id=organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    commit_and_report(lambda: action(application, user=current_user, at=utcnow()), done)
+    commit_and_report(lambda: change(application, user=current_user, at=utcnow()), done)
     return redirect(url_for("registration.detail", organisation_id=organisation_id, application_id=application_id))
 
 

@@ -25,8 +25,10 @@ def documentation_addresses(app):
 def make_token():  # type: ignore[no-untyped-def]
     """A token for ``user`` (staff: as minted after the second factor); returns (token, secret). Flushes."""
 
-    def make(user, name: str = "script", lifetime_days: int = 30, at=None):  # type: ignore[no-untyped-def]
-        minted = service.mint(user, name, lifetime_days=lifetime_days, second_factor_passed=True, at=at or utcnow())
+    def make(user, name: str = "script", lifetime_days: int = 30, at=None, scopes=None):  # type: ignore[no-untyped-def]
+        minted = service.mint(
+            user, name, lifetime_days=lifetime_days, second_factor_passed=True, at=at or utcnow(), scopes=scopes
+        )
         return minted.token, minted.secret
 
     return make

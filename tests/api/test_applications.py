@@ -336,13 +336,16 @@ def test_applicants_may_not_decide(client, outlet, make_application):
     assert db.session.get(Application, own.id).latest.state is VersionState.SUBMITTED
 
 
-def test_operations_staff_may_read_but_not_decide(client, outlet, make_application, make_staff, make_token):
+def test_operations_staff_neither_read_nor_decide(client, outlet, make_application, make_staff, make_token):
+    """Ops run the firewall and the proxies: no outlet's personal data beyond the signed snapshot."""
     applicant, election, _secret = outlet
     application = make_application(election, applicant, state="submitted")
     ops = make_staff(role=Role.OPS)
     _token, ops_secret = make_token(ops)
     db.session.commit()
-    assert call(client, "GET", f"/api/v1/applications/{application.id}", secret=ops_secret).status_code == 200
+    response = call(client, "GET", f"/api/v1/applications/{application.id}", secret=ops_secret)
+    assert response.status_code == 403 and error_code(response) == "forbidden"
+    assert call(client, "GET", "/api/v1/applications", secret=ops_secret).status_code == 403
     response = call(client, "POST", f"/api/v1/applications/{application.id}/approve", secret=ops_secret, json={})
     assert response.status_code == 403 and error_code(response) == "forbidden"
 
