@@ -245,6 +245,9 @@ def main() -> int:
         "PORTAL_ALLOWLIST_KEY": str(key_file),
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_MAIL_BACKEND": "smtp",
+        "PORTAL_REDIS_URL": os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PORTAL_AUDIT_KEY": secrets.token_urlsafe(48),
+        "PORTAL_DATABOX_IMPORT": "off",  # no .zfo is uploaded here
         # 20 users sign in from one address within seconds: lift the login limit for the run.
         "PORTAL_LOGIN_RATE_LIMIT": "10000 per minute",
     }

@@ -308,7 +308,14 @@ def _submit_by_databox(
         path = f"/staff/applications/{application_id}/databox"
         form = find_form(staff.page(path), having="message_id")
         data = {name: value for name, value in form.fields if name == "csrf_token"}
-        response = staff.post(form.action or path, data, files={"zfo": ("zprava.zfo", zfo, "application/pkcs7-mime")})
+        shown = staff.post(form.action or path, data, files={"zfo": ("zprava.zfo", zfo, "application/pkcs7-mime")})
+        if shown.status_code != 200 or 'id="databox-confirm"' not in shown.text:
+            raise DrillError(
+                f"staff reading the data message answered {shown.status_code}: {flash_messages(shown.text)}"
+            )
+        # The message is shown as read and verified; staff record it with the second button.
+        confirm = find_form(shown.text, having="zfo_data")
+        response = staff.post(confirm.action or path, dict(confirm.fields))
     if response.status_code != 302:
         raise DrillError(f"staff recording answered {response.status_code}: {flash_messages(response.text)}")
 

@@ -85,6 +85,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(night_bp)
     app.register_blueprint(dashboard_bp)
 
+    from portal.legal.views import init_app as init_legal
+
+    init_legal(app)
+
     from portal import api
 
     api.init_app(app)

@@ -15,6 +15,7 @@ from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.extensions import db
 from portal.night.cli import feed_group
+from portal.signatures.databox_cli import databox_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -91,12 +92,16 @@ def seed_demo_command() -> None:
     db.session.commit()
     if points_created:
         click.echo(f"demo collection points: {points_created}")
-    if accounts_created:
-        click.echo("demo accounts (development only):")
-        for line in accounts_created:
+    from portal.demo import demo_account_lines
+
+    # Printed on every start, not only the first: a restarted `make run` still shows how to sign in.
+    lines = demo_account_lines()
+    if lines:
+        click.echo("demo accounts (development only):" if accounts_created else "demo accounts (already present):")
+        for line in lines:
             click.echo(f"  {line}")
     else:
-        click.echo("demo data already present")
+        click.echo("demo data already present (the database has other users, so no demo accounts)")
 
 
 @main.group()
@@ -149,22 +154,68 @@ def import_points_command(source: Path) -> None:
     click.echo(f"collection points: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
 
 
+@users.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role if r.is_staff]), required=True)
+@with_appcontext
+def set_role(email: str, role: str) -> None:
+    """Give a staff member another staff role; every session of theirs ends."""
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.is_staff:
+        raise click.UsageError(f"{email}: no staff account with this e-mail")
+    before = user.role.value
+    accounts.change_role(user, Role(role), actor=None, at=utcnow(), actor_label="cli")
+    db.session.commit()
+    click.echo(
+        f"{user.email}: {before} -> {role}; signed out everywhere"
+        if before != role
+        else f"{user.email}: already {role}"
+    )
+
+
 @main.group()
 def audit() -> None:
     """The append-only audit log."""
 
 
 @audit.command("verify")
+@click.option(
+    "--head",
+    "recorded_heads",
+    multiple=True,
+    metavar="ID:HASH",
+    help="A head printed earlier by `portal audit head`: that event must still carry that hash (repeatable).",
+)
 @with_appcontext
-def audit_verify() -> None:
-    """Recompute the hash chain: exit 0 when intact, 1 (with the first bad event) when not."""
-    from portal.audit.service import verify_chain
+def audit_verify(recorded_heads: tuple[str, ...]) -> None:
+    """Recompute the keyed hash chain: exit 0 when intact, 1 (with the first bad event) when not."""
+    from portal.audit.service import event_hash, verify_chain
 
     report = verify_chain()
     if not report.ok:
         click.echo(report.describe(), err=True)
         raise SystemExit(1)
+    for recorded in recorded_heads:
+        event_id, _, expected = recorded.partition(":")
+        if not event_id.isdigit() or len(expected) != 64:
+            raise click.BadParameter(
+                f"{recorded!r}: expected ID:HASH as printed by `portal audit head`", param_hint="--head"
+            )
+        if event_hash(int(event_id)) != expected.lower():
+            click.echo(f"audit chain broken: event {event_id} no longer carries the recorded hash {expected}", err=True)
+            raise SystemExit(1)
     click.echo(report.describe())
+
+
+@audit.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print the chain's head as ID:HASH (and when), to record outside the database."""
+    from portal.audit.service import chain_head
+
+    head = chain_head()
+    when = head.occurred_at.isoformat() if head.occurred_at else "-"
+    click.echo(f"{head.event_id}:{head.hash} {when}")
 
 
 # --- outbox: the sender of outgoing mail --------------------------------------------------------------
@@ -303,6 +354,34 @@ def demo_feed_snapshot(folder: Path, every: float | None) -> None:
         time.sleep(every)
 
 
+@demo.command("poll")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8080/pls/prez2023/vysledky",
+    show_default=True,
+    help="The results document to poll through the feed proxy.",
+)
+@click.option(
+    "--interval", type=click.FloatRange(min=0.5), default=5.0, show_default=True, help="Seconds between polls."
+)
+def demo_poll(url: str, interval: float) -> None:
+    """Poll the demo feed proxy as the demo outlet does on election night (this computer, 127.0.0.1), so that
+    the election-night board shows real traffic (development only). Runs until SIGTERM or SIGINT."""
+    import signal
+    import threading
+    from urllib.parse import urlsplit
+
+    from portal.night.demo import poll_forever
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise click.BadParameter("an http:// or https:// URL", param_hint="--url")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"demo poll: {url} every {interval:g} s")
+    poll_forever(url, interval=interval, stop=stop, log=lambda line: click.echo(line, err=True))
+
+
 @demo.command("pki")
 @click.option(
     "--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo-pki"), show_default=True
@@ -352,7 +431,13 @@ def demo_sign(source: Path, output: Path | None, folder: Path) -> None:
 @click.option("--tl-signer", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Trusted list signer.")
 @click.option("--crl", multiple=True, type=click.Path(exists=True, dir_okay=False), help="CRL, DER or PEM.")
 @click.option("--deadline", help="Exclusive end, ISO 8601 with an offset; a bare date means the end of that day.")
-@click.option("--received-at", help="Act as if the file arrived at this instant (ISO 8601 with an offset).")
+@click.option(
+    "--received",
+    "--received-at",
+    "received_at",
+    help="When the file arrived (ISO 8601 with an offset; default now): without a trusted timestamp the "
+    "certificate and the deadline are judged at this instant.",
+)
 @click.option("--allow-fetching", is_flag=True, help="Fetch OCSP responses and CRLs over the network.")
 @click.option("--soft-revocation", is_flag=True, help="Accept when no revocation information is available.")
 @click.option("--allow-seals", is_flag=True, help="Accept qualified certificates for electronic seals.")
@@ -401,7 +486,7 @@ def verify_signature(
         return moment
 
     deadline_at = instant(deadline, "--deadline", day_end=True) if deadline else None
-    arrived = instant(received_at, "--received-at") if received_at else utcnow()
+    arrived = instant(received_at, "--received") if received_at else utcnow()
     try:
         trust = TrustConfig.from_files(
             roots=trust_roots,
@@ -439,6 +524,13 @@ def verify_signature(
             click.echo(f"accepted: signed {when}, coverage {main_signature.coverage}")
         elif not verdict.accepted:
             click.echo(f"refused: {', '.join(reason.value for reason in verdict.reasons)}", err=True)
+        report = verdict.report()
+        outcome = " / ".join(part for part in (report["indication"], report["sub_indication"]) if part)
+        level = f", PAdES {report['pades_level']}" if report["pades_level"] else ""
+        judged = f", judged at {report['judged_at']} ({report['judged_at_basis']})" if report["judged_at"] else ""
+        click.echo(f"ETSI EN 319 102-1: {outcome}{level}{judged}", err=not verdict.accepted)
+        for used in report["trusted_lists"]:
+            click.echo(f"trusted list: {used['territory']} #{used['sequence_number']}", err=not verdict.accepted)
     raise SystemExit(0 if verdict.accepted else 1)
 
 
@@ -456,3 +548,4 @@ def firewall_command(arguments: tuple[str, ...]) -> None:
 
 
 main.add_command(feed_group)
+main.add_command(databox_group)

@@ -11,8 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
+from portal import keyfiles
+
 #: Marks the development secret so production can recognise and refuse it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-do-not-use-in-production"  # noqa: S105
+#: The audit chain's HMAC key in development and tests: public, so production refuses it.
+DEVELOPMENT_AUDIT_KEY = "development-only-audit-key-known-to-everyone"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +47,8 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "TRUST_CRLS": ("PORTAL_TRUST_CRLS", lambda v: tuple(p for p in v.split(":") if p)),
     "ALLOWLIST_KEY": ("PORTAL_ALLOWLIST_KEY", str),
     "DATABOX_ROOTS": ("PORTAL_DATABOX_ROOTS", lambda v: tuple(p for p in v.split(":") if p)),
+    "DATABOX_IMPORT": ("PORTAL_DATABOX_IMPORT", lambda v: _switch("PORTAL_DATABOX_IMPORT", v)),
+    "AUDIT_KEY": ("PORTAL_AUDIT_KEY", str),
     "SIGNATURE_FETCHING": ("PORTAL_SIGNATURE_FETCHING", lambda v: v.lower() in {"1", "true", "yes"}),
     "SIGNATURE_SOFT_REVOCATION": ("PORTAL_SIGNATURE_SOFT_REVOCATION", lambda v: v.lower() in {"1", "true", "yes"}),
     "OFFICE_SIGNING_KEY": ("PORTAL_OFFICE_SIGNING_KEY", str),
@@ -56,6 +64,15 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
 
 class ConfigurationError(RuntimeError):
     """The settings cannot be used; the message says which one and why."""
+
+
+def _switch(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name}: use on or off")
 
 
 def default_settings() -> dict[str, Any]:
@@ -104,6 +121,10 @@ def default_settings() -> dict[str, Any]:
         "PORTAL_ALLOWLIST_KEY": "",
         #: Roots of the data-box system's signing certificate, for .zfo messages (PEM files).
         "PORTAL_DATABOX_ROOTS": (),
+        #: Staff may upload a .zfo message; production needs PORTAL_DATABOX_ROOTS for it, or this off.
+        "PORTAL_DATABOX_IMPORT": True,
+        #: HMAC-SHA-256 key of the audit chain, kept outside the database; required in production.
+        "PORTAL_AUDIT_KEY": DEVELOPMENT_AUDIT_KEY,
         #: Fetch OCSP/CRLs over the network while validating (off: configured CRL files only).
         "PORTAL_SIGNATURE_FETCHING": False,
         #: Accept a signature whose revocation status cannot be established (never a revoked one).
@@ -178,7 +199,57 @@ def check_production(settings: Mapping[str, Any]) -> None:
             "PORTAL_ALLOWLIST_KEY is not set: production signs allowlist snapshots with one Ed25519 key "
             "shared by every portal host. Make one with: openssl genpkey -algorithm ed25519 -out allowlist-key.pem"
         )
+    try:
+        keyfiles.refuse_development_key(Path(settings["PORTAL_ALLOWLIST_KEY"]))
+    except keyfiles.KeyFileError as error:
+        raise ConfigurationError(f"PORTAL_ALLOWLIST_KEY: {error}") from error
+    _check_audit_key(str(settings.get("PORTAL_AUDIT_KEY") or ""))
+    redis_url = str(settings.get("PORTAL_REDIS_URL") or "")
+    if not redis_url:
+        raise ConfigurationError(
+            "PORTAL_REDIS_URL is not set: production keeps the sign-in and API rate limits in Redis, "
+            "so that every worker and every portal host counts together (redis://host:6379/0)."
+        )
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(f"PORTAL_REDIS_URL={redis_url!r}: use redis://, rediss:// or unix://.")
+    _check_databox_roots(settings)
     if settings.get("PORTAL_PASSWORD_PROFILE") != "rfc9106-low-memory":
         raise ConfigurationError("PORTAL_PASSWORD_PROFILE: production hashes passwords with rfc9106-low-memory.")
     if settings.get("PORTAL_MAIL_BACKEND") == "console":
         raise ConfigurationError("PORTAL_MAIL_BACKEND=console prints mail instead of sending it.")
+
+
+def _check_audit_key(key: str) -> None:
+    if not key or key == DEVELOPMENT_AUDIT_KEY:
+        raise ConfigurationError(
+            "PORTAL_AUDIT_KEY is not set: production keys the audit chain (HMAC-SHA-256) with a secret kept "
+            "outside the database, so whoever can write the database cannot rewrite the log unnoticed. "
+            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if len(key) < 32:
+        raise ConfigurationError("PORTAL_AUDIT_KEY is too short: use at least 32 characters.")
+
+
+def _check_databox_roots(settings: Mapping[str, Any]) -> None:
+    """Without roots any self-signed .zfo would pass as genuine: refuse, unless the import is off."""
+    roots = settings.get("PORTAL_DATABOX_ROOTS") or ()
+    if not roots:
+        if settings.get("PORTAL_DATABOX_IMPORT", True):
+            raise ConfigurationError(
+                "PORTAL_DATABOX_ROOTS is not set: without the data-box system's roots any self-signed .zfo "
+                "message would count as genuine. Point it at deploy/databox/postsignum-roots.pem (or the "
+                "current PostSignum roots), or set PORTAL_DATABOX_IMPORT=off to record deliveries by hand only."
+            )
+        return
+    for entry in roots:
+        if isinstance(entry, bytes):
+            continue
+        try:
+            data = Path(entry).read_bytes()
+            certificates = x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else []
+            if not certificates:
+                x509.load_der_x509_certificate(data)
+        except OSError as error:
+            raise ConfigurationError(f"PORTAL_DATABOX_ROOTS: cannot read {entry} ({error.strerror}).") from error
+        except ValueError as error:
+            raise ConfigurationError(f"PORTAL_DATABOX_ROOTS: {entry} holds no certificate.") from error

@@ -21,6 +21,24 @@ DEMO_TOTP_SECRETS = {
 }
 
 
+DEMO_OUTLET_EMAIL = "redakce@zpravy.example"
+
+
+def demo_account_lines() -> list[str]:
+    """The demo accounts present in the database, one line each with how to sign in (development only)."""
+    lines = []
+    for email, secret in DEMO_TOTP_SECRETS.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            lines.append(
+                f"{user.role.value:9} {email}  password {DEMO_PASSWORD}  TOTP key {secret}"
+                f"  (code: .venv/bin/portal demo totp {email})"
+            )
+    if db.session.scalar(select(User).where(User.email == DEMO_OUTLET_EMAIL)) is not None:
+        lines.append(f"applicant {DEMO_OUTLET_EMAIL}  password {DEMO_PASSWORD}")
+    return lines
+
+
 def seed_demo(at: datetime) -> list[str]:
     """Seed elections always; accounts only on a database without users. Returns lines to print."""
     seed_elections(at.date())

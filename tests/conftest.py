@@ -20,6 +20,7 @@ from tests.mailbox import Mailbox, start_smtp_server
 #: Empty: SQLite in memory. Set by .ci/run for the PostgreSQL pass.
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_ALLOWLIST_KEY = Path(__file__).resolve().parent / "data" / "allowlist-test-key.pem"
 
 pytest_plugins = ["tests.factories", "tests.signatures.pki"]
 
@@ -57,6 +58,8 @@ def portal_test_config(database_url: str, smtp_port: int, **overrides: object) -
         "PORTAL_SMTP_HOST": "127.0.0.1",
         "PORTAL_SMTP_PORT": smtp_port,
         "PORTAL_BASE_URL": "http://portal.test",
+        # A fixed test key (its fingerprint is on production's refusal list), so tests write nothing in var/.
+        "PORTAL_ALLOWLIST_KEY": str(TEST_ALLOWLIST_KEY),
         "SERVER_NAME": None,
         # A request's outbox mails go out when it ends, so tests can wait for them in the mailbox.
         "PORTAL_OUTBOX_DELIVER_AFTER_COMMIT": True,

@@ -57,6 +57,9 @@ def test_seed_demo_is_idempotent_and_prints_the_accounts(run):
     assert "admin@volby.example" in first.output and "redakce@zpravy.example" in first.output
     second = run("seed", "demo")
     assert "already present" in second.output
+    # Every start prints how to sign in, not only the first (make run restarts on the same database).
+    assert "admin@volby.example" in second.output and "password demo-heslo-2028" in second.output
+    assert "redakce@zpravy.example" in second.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 4
     assert db.session.scalar(select(func.count()).select_from(Election)) == 12
 

@@ -15,16 +15,20 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from allowlist.phase import LiveWindow, Schedule
 from allowlist.snapshot import Entry, Snapshot, sign_document, snapshot_document
+from portal import keyfiles
 from portal.db import Model
 from portal.elections.models import Election
 from portal.extensions import db
 from portal.registration.models import Application, ApplicationVersion, VersionState
+
+#: The first key of the advisory lock that serialises publishing, per election (the second key).
+#: The two-key space of advisory locks is apart from the audit chain's one-key lock.
+PUBLISH_LOCK_CLASS = 0x616C6C6F  # "allo" in ASCII
 
 
 class AllowlistVersion(Model):
@@ -118,30 +122,43 @@ def schedule_of(election: Election, *, at: datetime) -> Schedule:
     )
 
 
+def lock_publishing(election: Election) -> None:
+    """Serialise publishing per election until the transaction ends.
+
+    A transaction-level advisory lock keyed by (:data:`PUBLISH_LOCK_CLASS`, election id): it
+    takes no row lock, so it never waits on, nor blocks, a decision; publishing takes no other lock.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(PUBLISH_LOCK_CLASS, election.id)))
+    elif dialect == "sqlite":
+        # A write statement takes SQLite's database write lock even when it matches no row, so the
+        # latest version read next stays the latest until commit (as the audit chain does).
+        table = AllowlistVersion.__table__
+        db.session.execute(update(table).where(table.c.id == -1).values(version=table.c.version))
+
+
 def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Published:
-    """The current signed snapshot: the latest version if its content is unchanged, else a new one."""
+    """The current signed snapshot: the latest version if its content is unchanged, else a new one.
+
+    Publishing is serialised per election and the entries are computed after the lock, from what
+    is committed then: a version never carries older content than the one before it, and an
+    unchanged content never makes a new version.
+    """
+    lock_publishing(election)
     entries = entries_in_force(election)
     digest = _content_digest(election, entries)
-    for _attempt in range(3):
-        latest = latest_version(election)
-        if latest is not None and latest.content_sha256 == digest:
-            break
-        candidate = AllowlistVersion(
+    latest = latest_version(election)
+    if latest is None or latest.content_sha256 != digest:
+        latest = AllowlistVersion(
             election_id=election.id,
             version=(latest.version + 1) if latest else 1,
             content_sha256=digest,
             generated_at=at,
             entries_json=_entries_json(entries),
         )
-        try:
-            with db.session.begin_nested():
-                db.session.add(candidate)
-        except IntegrityError:
-            continue  # another request published the same number first: read again
-        latest = candidate
-        break
-    else:  # pragma: no cover - three collisions in a row
-        raise RuntimeError("could not publish an allowlist version")
+        db.session.add(latest)
+        db.session.flush()
     schedule = schedule_of(election, at=at)
     snapshot = Snapshot(
         election=election.code,
@@ -155,25 +172,13 @@ def publish(election: Election, *, at: datetime, key: Ed25519PrivateKey) -> Publ
 
 
 def signing_key() -> Ed25519PrivateKey:
-    """The portal's Ed25519 key (PORTAL_ALLOWLIST_KEY, a PEM file). Development and tests make one
-    under the instance folder; production refuses to start without it (config.py)."""
+    """The portal's Ed25519 key (PORTAL_ALLOWLIST_KEY, a PEM file). Development makes one under
+    ``var/`` when the setting is empty; production refuses to start without it (config.py)."""
     cached = current_app.extensions.get("portal.allowlist_key")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     configured = current_app.config.get("PORTAL_ALLOWLIST_KEY") or ""
-    path = Path(configured) if configured else Path(current_app.instance_path) / "allowlist-key.pem"
-    if not path.exists() and not configured:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        generated = Ed25519PrivateKey.generate()
-        path.write_bytes(
-            generated.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        path.chmod(0o600)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
+    key = keyfiles.load(Path(configured)) if configured else keyfiles.load_or_create(keyfiles.DEVELOPMENT_KEY)
     current_app.extensions["portal.allowlist_key"] = key
     return key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, Regexp
 
@@ -43,3 +43,5 @@ class DataboxForm(FlaskForm):
     )
     delivered_at = DateTimeLocalField(_l("Delivered (Prague time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     attachment = FileField(_l("The attached PDF"), validators=[FileAllowed(["pdf"], _l("Upload a PDF file."))])
+    #: The inspected .zfo, base64, sent back when staff confirm the record (read and verified again).
+    zfo_data = HiddenField()

@@ -6,7 +6,6 @@ not grow with the number of applications in the election.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from portal import csvsafe
 from portal.accounts.models import Organisation
 from portal.elections.models import Election
 from portal.extensions import db
@@ -164,7 +164,7 @@ def _claims_of(addresses: list[str]) -> dict[str, list[tuple[int, int, str, str]
 def approved_outlets_csv(election_id: int) -> Iterator[str]:
     """One row per address in force: organisation, IČO, application, contact, kind, address."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(["organisation", "ico", "application", "contact_email", "contact_phone", "kind", "address"])
     yield "\ufeff" + buffer.getvalue()
     applications = db.session.scalars(

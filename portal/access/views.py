@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -33,7 +37,7 @@ from portal.registration.errors import RegistrationError
 from portal.registration.forms import ConfirmForm, DecisionForm, RevokeForm
 from portal.registration.messages import commit_and_report, databox_error_message
 from portal.registration.models import Application, Document, VersionState
-from portal.signatures.databox import DataboxError, parse_zfo
+from portal.signatures.databox import DataboxAttachment, DataboxError, DataboxMessage, parse_zfo
 
 bp = Blueprint("access", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
@@ -114,7 +118,9 @@ def revoke(application_id: int) -> WerkzeugResponse:
         return redirect(url_for("access.detail", application_id=application.id))
     reason = form.internal_reason.data or ""
     commit_and_report(
-        lambda: service.revoke(application, staff=current_user, at=utcnow(), internal_reason=reason),
+        lambda: service.revoke(
+            application, staff=current_user, at=utcnow(), internal_reason=reason, expected_version=in_force.number
+        ),
         _("The approval has been revoked; the addresses leave the allowlist."),
     )
     return redirect(url_for("access.detail", application_id=application.id))
@@ -143,10 +149,9 @@ def bulk_approve() -> WerkzeugResponse:
     ids = request.form.getlist("application", type=int)
     approved, skipped = 0, []
     now = utcnow()
-    for application_id in ids:
-        application = db.session.get(Application, application_id)
-        if application is None:
-            continue
+    applications = [a for a in (db.session.get(Application, i) for i in ids) if a is not None]
+    service.lock_applications(applications)  # all locks before the first audit event (one lock order)
+    for application in applications:
         try:
             with db.session.begin_nested():
                 service.approve(application.latest, staff=current_user, at=now)
@@ -216,15 +221,51 @@ def document(application_id: int) -> Response:
     return response
 
 
+@bp.get("/staff/applications/<int:application_id>/signature-report.json")
+def signature_report(application_id: int) -> Response:
+    """The validation report of the latest version's signed file, as JSON (ETSI terms, PAdES level)."""
+    from portal.signatures.verdict import validation_report
+
+    application = load_application(application_id, Action.VIEW, kind=Kind.SIGNED_UPLOAD)
+    submission = application.latest.submission_record
+    if submission is None or not submission.verdict:
+        abort(404)
+    response = jsonify(validation_report(submission.verdict))
+    response.headers["Content-Disposition"] = f'attachment; filename="{application.reference}-signature-report.json"'
+    return response
+
+
 @bp.route("/staff/applications/<int:application_id>/databox", methods=["GET", "POST"])
 def databox(application_id: int) -> str | WerkzeugResponse:
-    """Record a submission that arrived in the office's data box (R6)."""
-    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] * 2
+    """Record a submission that arrived in the office's data box (R6).
+
+    A .zfo message is first read and shown (what ``portal databox inspect`` shows); staff then record
+    it with a second button, which sends the same file back and has it read and verified again.
+    """
+    # The confirmation carries the message base64-encoded (4/3 of its size) in a hidden field.
+    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] * 3
     application = load_application(application_id, Action.RECORD_DATABOX, kind=Kind.DATABOX_RECORD)
     form = DataboxForm()
+    if not current_app.config["PORTAL_DATABOX_IMPORT"]:
+        del form.zfo  # no trusted roots: deliveries are typed in by hand only
+        del form.zfo_data
+    inspected: DataboxMessage | None = None
     if form.validate_on_submit():
         try:
-            delivery = _delivery_from(form)
+            if "zfo_data" in form and form.zfo_data.data:
+                delivery = _delivery_from_message(form, _read_zfo(_decoded(form)))
+            elif "zfo" in form and form.zfo.data:
+                data = form.zfo.data.read()
+                message = _read_zfo(data)
+                if _the_pdf(form, message) is not None:
+                    inspected = message
+                    form.zfo_data.data = base64.b64encode(data).decode("ascii")
+                delivery = None
+            elif "inspect" in request.form and "zfo" in form:
+                form.zfo.errors = [*form.zfo.errors, _("Choose the .zfo file to read.")]
+                delivery = None
+            else:
+                delivery = _delivery_by_hand(form)
         except DataboxError as error:
             form.zfo.errors = [*form.zfo.errors, databox_error_message(error)]
         else:
@@ -235,23 +276,52 @@ def databox(application_id: int) -> str | WerkzeugResponse:
                 _("The data-box submission has been recorded."),
             ):
                 return redirect(url_for("access.detail", application_id=application.id))
-    return render_template("access/databox.html", application=application, form=form)
+    return render_template("access/databox.html", application=application, form=form, inspected=inspected)
 
 
-def _delivery_from(form: DataboxForm) -> signing.DataboxDelivery | None:
-    """From the .zfo when given (its signature verified), else from the fields typed by hand."""
-    if form.zfo.data:
-        message = parse_zfo(form.zfo.data.read(), trust_roots=signing.databox_roots())
-        pdfs = [a for a in message.attachments if a.data.startswith(b"%PDF-")]
-        if len(pdfs) != 1:
-            form.zfo.errors = [*form.zfo.errors, _("The message must carry exactly one PDF attachment.")]
-            return None
-        return signing.DataboxDelivery(
-            message.message_id, message.sender_box_id, message.delivered_at, pdfs[0].data, from_zfo=True
-        )
+def _decoded(form: DataboxForm) -> bytes:
+    try:
+        return base64.b64decode(form.zfo_data.data, validate=True)
+    except (binascii.Error, ValueError):
+        raise DataboxError("not_cms", "the confirmed message is not base64") from None
+
+
+def _read_zfo(data: bytes) -> DataboxMessage:
+    """The message read and verified as ``portal databox inspect`` does, with the portal's roots and CRLs."""
+    return parse_zfo(
+        data,
+        trust_roots=signing.databox_roots(),
+        crls=signing.trust_config().crls,
+        max_bytes=current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] * 2,
+    )
+
+
+def _the_pdf(form: DataboxForm, message: DataboxMessage) -> DataboxAttachment | None:
+    """The message's one PDF attachment (by content, whatever its declared type), else a form error."""
+    pdfs = [a for a in message.attachments if a.kind == "file" and a.data.startswith(b"%PDF-")]
+    if len(pdfs) != 1:
+        form.zfo.errors = [*form.zfo.errors, _("The message must carry exactly one PDF attachment.")]
+        return None
+    return pdfs[0]
+
+
+def _delivery_from_message(form: DataboxForm, message: DataboxMessage) -> signing.DataboxDelivery | None:
+    pdf = _the_pdf(form, message)
+    if pdf is None:
+        return None
+    return signing.DataboxDelivery(
+        message.message_id, message.sender_box_id, message.delivered_at, pdf.data, from_zfo=True
+    )
+
+
+def _delivery_by_hand(form: DataboxForm) -> signing.DataboxDelivery | None:
+    """From the fields typed by hand and the attached PDF."""
     missing = [f for f in (form.message_id, form.sender_box_id, form.delivered_at, form.attachment) if not f.data]
     for field in missing:
-        field.errors = [*field.errors, _("Fill this in, or upload the .zfo message instead.")]
+        field.errors = [
+            *field.errors,
+            _("Fill this in, or upload the .zfo message instead.") if "zfo" in form else _("Fill this in."),
+        ]
     if missing:
         return None
     try:

@@ -37,3 +37,10 @@ class InvalidToken(AccountError):
 
 class InvalidSecondFactor(AccountError):
     field: str | None = "code"
+
+
+@dataclass
+class SignInDelayed(AccountError):
+    """Too many wrong passwords for this e-mail address in a row: try again after ``seconds``."""
+
+    seconds: int

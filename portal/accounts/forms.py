@@ -116,5 +116,11 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+
+
 class ProfileForm(FlaskForm):
     language = RadioField(_l("Language"), choices=LANGUAGE_CHOICES)

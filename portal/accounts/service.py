@@ -11,13 +11,14 @@ import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts import passwords
+from portal.accounts import passwords, throttle
 from portal.accounts.errors import (
     EmailNotConfirmed,
     EmailTaken,
     InvalidCredentials,
     InvalidSecondFactor,
     OrganisationRegistered,
+    SignInDelayed,
 )
 from portal.accounts.ico import normalise_ico
 from portal.accounts.models import Organisation, Role, User, new_session_token
@@ -52,15 +53,17 @@ def register_outlet(
 ) -> User:
     """Create a media organisation and its first applicant, unconfirmed."""
     ico = normalise_ico(ico)
-    _ensure_email_free(email)
     if _ico_taken(ico):
-        raise OrganisationRegistered(ico)
+        raise OrganisationRegistered(ico)  # public knowledge (the company register), checked first
+    # Hashed before the e-mail check, so a taken address answers as slowly as a new one.
+    password_hash = passwords.hash_password(password)
+    _ensure_email_free(email)
     organisation = Organisation(
         name=organisation_name.strip(), ico=ico, address=address.strip(), website=website.strip()
     )
     user = User(
         email=normalise_email(email),
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         role=Role.APPLICANT,
         organisation=organisation,
         language=language,
@@ -110,12 +113,28 @@ def create_staff(*, email: str, role: Role, password: str, language: str, at: da
     return user
 
 
-def authenticate(email: str, password: str, *, at: datetime) -> User:
-    """The user with these credentials, or an error that does not say which part was wrong."""
+def _check_password(email: str, password: str, *, at: datetime) -> User:
+    """The user whose password this is, counted per address with the sign-in delays."""
+    wait = throttle.seconds_to_wait(email, at=at)
+    if wait:
+        raise SignInDelayed(wait)
     user = find_user_by_email(email)
     if not passwords.password_matches(user.password_hash if user else None, password):
+        throttle.note_failure(email, at=at)
         raise InvalidCredentials()
     assert user is not None
+    throttle.forget(email)
+    return user
+
+
+def authenticate(email: str, password: str, *, at: datetime) -> User:
+    """The user with these credentials, or an error that does not say which part was wrong.
+
+    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller commits
+    the count even though it refuses the sign-in. While the address must wait, the password is not
+    even looked at (:class:`SignInDelayed`).
+    """
+    user = _check_password(email, password, at=at)
     if not user.active:
         raise InvalidCredentials()
     if user.email_confirmed_at is None:
@@ -133,11 +152,65 @@ def confirm_email(user: User, *, at: datetime) -> None:
         db.session.flush()
 
 
+def end_every_session(user: User) -> None:
+    """Sign ``user`` out everywhere: every session cookie names the old session token."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
 def set_password(user: User, password: str) -> None:
     """Replace the password and sign out every existing session of the user."""
     user.password_hash = passwords.hash_password(password)
-    user.session_token = new_session_token()
-    db.session.flush()
+    end_every_session(user)
+
+
+def change_password(user: User, current: str, new: str, *, at: datetime) -> None:
+    """A signed-in person's new password: the current one is checked like a sign-in (the same
+    per-address delays), then every session of theirs ends."""
+    from portal.audit.service import record, request_client_address
+
+    _check_password(user.email, current, at=at)
+    set_password(user, new)
+    record("user.password_changed", user, actor=user, at=at, client_address=request_client_address())
+
+
+def reset_password(user: User, password: str, *, at: datetime) -> list[str]:
+    """A password reset: the new password, every session ended, every API token revoked (a reset
+    means the old password may be known to someone else, and so may a token made with it).
+    Returns the names of the revoked tokens, for the notice mail."""
+    from portal.api import service as api_tokens
+    from portal.audit.service import record, request_client_address
+
+    set_password(user, password)
+    confirm_email(user, at=at)
+    record("user.password_changed", user, actor=user, at=at, client_address=request_client_address())
+    revoked = [token for token in api_tokens.tokens_of(user) if token.revoked_at is None]
+    for token in revoked:
+        api_tokens.revoke(token, actor=user, at=at)
+    return [token.name for token in revoked]
+
+
+def change_role(user: User, role: Role, *, actor: User | None, at: datetime, actor_label: str | None = None) -> None:
+    """Move a staff member to another staff role; every session of theirs ends (the session module
+    also ends them on any role change, however it is made)."""
+    from portal.audit.service import record
+
+    if not user.is_staff or not role.is_staff:
+        raise ValueError("only staff change roles, and only to another staff role")
+    if user.role is role:
+        return
+    before = user.role
+    user.role = role
+    end_every_session(user)
+    record(
+        "user.role_changed",
+        user,
+        actor=actor,
+        at=at,
+        before={"role": before},
+        after={"role": role},
+        actor_label=actor_label,
+    )
 
 
 def new_totp_secret() -> str:
@@ -171,7 +244,18 @@ def enrol_second_factor(user: User, secret: str, code: str, *, at: datetime) -> 
 
 
 def verify_second_factor(user: User, code: str, *, at: datetime) -> None:
+    """Accept a fresh code; wrong codes are counted per account with the sign-in delays (the caller
+    commits the count even though it refuses), so the code cannot be guessed from many addresses."""
+    key = f"second-factor:{user.id}"
+    wait = throttle.seconds_to_wait(key, at=at)
+    if wait:
+        raise SignInDelayed(wait)
     if user.totp_secret is None:
         raise InvalidSecondFactor()
-    user.totp_last_step = _accepted_step(user.totp_secret, code, at, user.totp_last_step)
+    try:
+        user.totp_last_step = _accepted_step(user.totp_secret, code, at, user.totp_last_step)
+    except InvalidSecondFactor:
+        throttle.note_failure(key, at=at)
+        raise
+    throttle.forget(key)
     db.session.flush()

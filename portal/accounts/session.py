@@ -1,4 +1,9 @@
-"""Who is signed in: Flask-Login in a signed cookie, with idle and absolute expiry."""
+"""Who is signed in: Flask-Login in a signed cookie, with idle and absolute expiry.
+
+The cookie names the user by their session token (``User.session_token``), looked up on every
+request. Replacing the token ends every session of that person on the server side: sign-out, a
+password reset and a role change do so, so a copied cookie stops working with them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from datetime import UTC, datetime
 from flask import Flask, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm.attributes import NEVER_SET, NO_VALUE
 
-from portal.accounts.models import User
+from portal.accounts.models import User, new_session_token
 from portal.db import utcnow
 from portal.extensions import db, login_manager
 
@@ -36,6 +42,14 @@ def init_app(app: Flask) -> None:
     def keep_session_fresh() -> None:
         # Permanent: the cookie carries an expiry and Flask refuses it after the idle lifetime.
         session.permanent = True
+
+
+@event.listens_for(User.role, "set", active_history=True)
+def _a_new_role_ends_every_session(target: User, value: object, oldvalue: object, initiator: object) -> None:
+    """Whoever changes a role, however (a page, the API, the command line), the person signs in
+    again under it: the sessions carrying the old session token end."""
+    if oldvalue not in (NO_VALUE, NEVER_SET, None) and value != oldvalue:
+        target.session_token = new_session_token()
 
 
 def _login_too_old(app: Flask) -> bool:

@@ -22,8 +22,10 @@ from portal.accounts.errors import (
     InvalidSecondFactor,
     InvalidToken,
     OrganisationRegistered,
+    SignInDelayed,
 )
 from portal.accounts.forms import (
+    ChangePasswordForm,
     LoginForm,
     OrganisationForm,
     ProfileForm,
@@ -78,6 +80,18 @@ def _queue_confirmation(user: User) -> None:
     )
 
 
+def _queue_signup_notice(user: User) -> None:
+    """Tell an account's owner that someone tried to register with their address."""
+    enqueue(
+        user.email,
+        "accounts/mail/signup_existing.txt",
+        user.language,
+        at=utcnow(),
+        login_link=_external("accounts.login"),
+        reset_link=_external("accounts.request_reset"),
+    )
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_login_limit, exempt_when=_only_posts)
 def signup() -> str | Response:
@@ -94,7 +108,12 @@ def signup() -> str | Response:
                 language=form.language.data,
             )
         except EmailTaken:
-            form.email.errors.append(_("An account with this e-mail already exists. Sign in, or reset its password."))
+            # The same answer as a registration: the address's owner hears of it, nobody else.
+            existing = service.find_user_by_email(form.email.data)
+            if existing is not None:
+                _queue_signup_notice(existing)
+                db.session.commit()
+            return render_template("accounts/check_email.html", email=service.normalise_email(form.email.data))
         except OrganisationRegistered:
             form.ico.errors.append(
                 _("An organisation with this IČO is already registered. Ask its contact person to add you.")
@@ -141,8 +160,17 @@ def login() -> str | Response:
         try:
             user = service.authenticate(form.email.data, form.password.data, at=utcnow())
         except InvalidCredentials:
+            db.session.commit()  # the failure counts towards the address's delay
             form.form_errors.append(_("The e-mail or the password is wrong."))
+        except SignInDelayed as delayed:
+            form.form_errors.append(
+                _(
+                    "Too many wrong passwords for this e-mail address. Try again in %(seconds)d s.",
+                    seconds=delayed.seconds,
+                )
+            )
         except EmailNotConfirmed:
+            db.session.commit()
             form.form_errors.append(_("Confirm your e-mail address first: open the link we sent you."))
         else:
             db.session.commit()
@@ -172,7 +200,12 @@ def second_factor() -> str | Response:
         try:
             service.verify_second_factor(user, form.code.data, at=utcnow())
         except InvalidSecondFactor:
+            db.session.commit()  # the failure counts towards the account's delay
             form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
+        except SignInDelayed as delayed:
+            form.code.errors.append(
+                _("Too many wrong codes for this account. Try again in %(seconds)d s.", seconds=delayed.seconds)
+            )
         else:
             db.session.commit()
             if current_user.is_authenticated:
@@ -225,6 +258,10 @@ def _qr_data_uri(text: str) -> str:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Sign out here and everywhere else: a copied session cookie stops working too."""
+    if current_user.is_authenticated:
+        service.end_every_session(current_user)
+        db.session.commit()
     end_session()
     flash(_("You have been signed out."), "info")
     return redirect(url_for("site.home"))
@@ -261,14 +298,63 @@ def reset_password(user_id: int, token: str) -> str | Response:
         return render_template("accounts/invalid_link.html"), 400  # type: ignore[return-value]
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        service.set_password(user, form.password.data)
-        service.confirm_email(user, at=utcnow())
-        record("user.password_changed", user, actor=user, at=utcnow(), client_address=request_client_address())
+        revoked = service.reset_password(user, form.password.data, at=utcnow())
+        enqueue(
+            user.email,
+            "accounts/mail/password_reset_done.txt",
+            user.language,
+            at=utcnow(),
+            revoked_tokens=revoked,
+            reset_link=_external("accounts.request_reset"),
+        )
         db.session.commit()
         end_session()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
+        if revoked:
+            flash(
+                _(
+                    "Every sign-in of your account has ended; API tokens revoked: %(count)d.",
+                    count=len(revoked),
+                ),
+                "info",
+            )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, exempt_when=_only_posts)
+def change_password() -> str | Response:
+    """A new password; every other session of the person ends, this one starts afresh."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        second_factor = has_second_factor_in_session(user)
+        try:
+            service.change_password(user, form.current_password.data, form.password.data, at=utcnow())
+        except InvalidCredentials:
+            db.session.commit()  # the failure counts towards the address's delay
+            form.current_password.errors.append(_("This is not your current password."))
+        except SignInDelayed as delayed:
+            form.current_password.errors.append(
+                _(
+                    "Too many wrong passwords for this e-mail address. Try again in %(seconds)d s.",
+                    seconds=delayed.seconds,
+                )
+            )
+        else:
+            enqueue(
+                user.email,
+                "accounts/mail/password_changed.txt",
+                user.language,
+                at=utcnow(),
+                reset_link=_external("accounts.request_reset"),
+            )
+            db.session.commit()
+            start_session(user, second_factor=second_factor)
+            flash(_("Your password has been changed. Every other sign-in of your account has ended."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -9,8 +9,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.registration.errors import (
@@ -22,6 +23,7 @@ from portal.registration.errors import (
     QuotaExceeded,
     RegistrationError,
     SignatureRequired,
+    StaleVersion,
 )
 from portal.registration.messages import error_message, field_error_message
 
@@ -48,6 +50,23 @@ REGISTRATION_STATUS: dict[type[RegistrationError], int] = {
     SignatureRequired: 409,
     ConflictsNotAcknowledged: 409,
     FourEyesRequired: 403,
+    StaleVersion: 409,
+}
+
+#: What the database refused that no rule foresaw: (status, stable code, message). The locks make
+#: deadlocks and duplicate numbers impossible on the application paths; this is the safety net, so
+#: a race is never a 500: a collision is a conflict (409), a lock or serialisation failure a 503.
+DATABASE_ERRORS: dict[type[Exception], tuple[int, str, Any]] = {
+    IntegrityError: (
+        409,
+        "conflict",
+        _l("The request conflicts with a change made at the same moment. Reload and try again."),
+    ),
+    OperationalError: (
+        503,
+        "database_busy",
+        _l("The portal is busy with another change of the same data. Try again in a moment."),
+    ),
 }
 
 #: Messages of the per-field codes the API adds to the service's own.
@@ -143,5 +162,22 @@ def http_error_response(error: HTTPException) -> Response:
     return response
 
 
+def database_error_response(error: IntegrityError | OperationalError) -> Response | tuple[str, int]:
+    """A refusal of the database in the request's shape: JSON under ``/api/``, else the error page."""
+    from portal.extensions import db
+
+    current_app.logger.warning("database refused a request: %s", error, exc_info=error)
+    db.session.rollback()
+    status, code, message = DATABASE_ERRORS[IntegrityError if isinstance(error, IntegrityError) else OperationalError]
+    if request.path.startswith("/api/"):
+        response = error_response(ApiError(status, code, message))
+        if status == 503:
+            response.headers["Retry-After"] = "1"
+        return response
+    return render_template("error.html", code=status, message=message), status
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, error_response)
+    app.register_error_handler(IntegrityError, database_error_response)
+    app.register_error_handler(OperationalError, database_error_response)

@@ -28,11 +28,14 @@ ERROR_CODES = {
     "deadline_passed": "409: the election no longer accepts applications",
     "quota_exceeded": "409: the organisation would claim too many addresses in the election",
     "illegal_transition": "409: not possible in the application's current state",
+    "stale_version": "409: the version acted on was replaced by another change meanwhile; reload and decide again",
+    "conflict": "409: the request collided with a change made at the same moment; reload and try again",
     "signature_required": "409: the election requires a signed submission (not possible through the API)",
     "conflicts_not_acknowledged": "409: another organisation claims an address; approve with acknowledge_conflicts",
     "payload_too_large": f"413: the body is larger than {MAX_BODY_BYTES} bytes",
     "rate_limited": "429: too many requests; wait for Retry-After seconds",
     "internal_error": "500: a fault on our side (logged)",
+    "database_busy": "503: the data is busy with another change; try again after Retry-After seconds",
 }
 
 DESCRIPTION = f"""\
@@ -627,6 +630,7 @@ PATHS: dict[str, Any] = {
                 "Approve the pending version (reviewers and administrators)",
                 "Staff only, verified (session with the second factor, or a token).",
                 "illegal_transition",
+                "stale_version",
                 "conflicts_not_acknowledged",
                 "quota_exceeded",
                 body="Approve",
@@ -640,6 +644,7 @@ PATHS: dict[str, Any] = {
                 "Reject the pending version (reviewers and administrators)",
                 "Staff only, verified. The internal reason is never shown to the outlet.",
                 "illegal_transition",
+                "stale_version",
                 body="Reject",
                 unprocessable=True,
             ),

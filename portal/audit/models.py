@@ -1,4 +1,7 @@
-"""The audit log: one row per state change, each chained to the one before by a SHA-256 hash."""
+"""The audit log: one row per state change, each chained to the one before by an HMAC-SHA-256.
+
+The HMAC key (PORTAL_AUDIT_KEY) is kept outside the database: whoever can write the database can
+change rows but cannot recompute a chain that ``portal audit verify`` accepts."""
 
 from __future__ import annotations
 
@@ -43,7 +46,8 @@ class AuditEvent(Model):
     client_address: Mapped[str | None] = mapped_column(String(45))
     #: ``hash`` of the event with the previous id; 64 zeros for the first event.
     previous_hash: Mapped[str] = mapped_column(String(64))
-    #: SHA-256 (hex) of the canonical JSON of every other column, ``previous_hash`` included.
+    #: HMAC-SHA-256 (hex, keyed with PORTAL_AUDIT_KEY) of the canonical JSON of every other column,
+    #: ``previous_hash`` included.
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import hmac
 import ipaddress
 import json
 import uuid
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
@@ -85,12 +86,20 @@ def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def _hash(values: Mapping[str, Any]) -> str:
-    """SHA-256 over the canonical JSON of the hashed fields of one event."""
+def chain_key() -> bytes:
+    """The HMAC key of the chain (PORTAL_AUDIT_KEY): outside the database, so whoever can write the
+    database still cannot recompute a rewritten chain."""
+    return str(current_app.config["PORTAL_AUDIT_KEY"]).encode("utf-8")
+
+
+def _hash(values: Mapping[str, Any], key: bytes | None = None) -> str:
+    """HMAC-SHA-256 (keyed with ``key``, by default :func:`chain_key`) over the canonical JSON of the
+    hashed fields of one event."""
     payload = {name: values[name] for name in HASHED_FIELDS}
     occurred_at = payload["occurred_at"]
     payload["occurred_at"] = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+    message = _canonical(payload).encode("utf-8")
+    return hmac.new(chain_key() if key is None else key, message, hashlib.sha256).hexdigest()
 
 
 def _unproxied(value: Any) -> Any:
@@ -127,7 +136,11 @@ def request_client_address() -> str | None:
 
 
 def _lock_chain(session: Session) -> None:
-    """Serialise appends until this transaction ends, so two writers never extend the same head."""
+    """Serialise appends until this transaction ends, so two writers never extend the same head.
+
+    Last in the one lock order (quota row, application row, audit chain; see registration/service.py):
+    a transaction that has recorded an event takes no row lock after it.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
@@ -238,10 +251,10 @@ def _broken(checked: int, event_id: int, problem: ChainProblem) -> ChainReport:
 
 
 def verify_chain(batch_size: int = 1000) -> ChainReport:
-    """Recompute every hash and link in id order, then compare the last event with the head.
-
-    Reads through Core, so nothing cached in the session hides what the database holds.
+    """Recompute every hash (with the chain's key) and link in id order, then compare the last event
+    with the head. Reads through Core, so nothing cached in the session hides what the database holds.
     """
+    key = chain_key()
     session = db.session
     table = AuditEvent.__table__
     rows = session.execute(sa.select(table).order_by(table.c.id).execution_options(yield_per=batch_size))
@@ -251,7 +264,7 @@ def verify_chain(batch_size: int = 1000) -> ChainReport:
         if values["id"] != previous_id + 1:  # ids are unique and sorted: some are missing
             rows.close()
             return _broken(checked, previous_id + 1, ChainProblem.DELETED)
-        if _hash(values) != values["hash"]:
+        if not hmac.compare_digest(_hash(values, key), values["hash"]):
             rows.close()
             return _broken(checked, values["id"], ChainProblem.CHANGED)
         if values["previous_hash"] != previous_hash:
@@ -271,6 +284,29 @@ def verify_chain(batch_size: int = 1000) -> ChainReport:
     if head_hash != previous_hash:
         return _broken(checked, previous_id, ChainProblem.CHANGED)
     return ChainReport(ok=True, events_checked=checked)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last event of the chain, for ops to record outside the database (``portal audit head``)."""
+
+    event_id: int
+    hash: str
+    occurred_at: datetime | None
+
+
+def chain_head() -> Head:
+    """The head row as stored (0 and the genesis hash for an empty log)."""
+    head = db.session.execute(sa.select(AuditHead.last_event_id, AuditHead.last_hash).where(AuditHead.id == 1)).first()
+    if head is None:
+        return Head(0, GENESIS_HASH, None)
+    occurred_at = db.session.scalar(sa.select(AuditEvent.occurred_at).where(AuditEvent.id == head.last_event_id))
+    return Head(head.last_event_id, head.last_hash, occurred_at)
+
+
+def event_hash(event_id: int) -> str | None:
+    """The stored hash of one event (None when it is not there), to compare with a recorded head."""
+    return db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.id == event_id))
 
 
 # --- finding --------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -14,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from portal import csvsafe
 from portal.audit.forms import AuditFilterForm
 from portal.audit.labels import ACTION_GROUPS, ACTION_LABELS, action_label, subject_label
 from portal.audit.models import AuditEvent
@@ -46,8 +46,6 @@ CSV_COLUMNS = (
 #: Czech Excel expects semicolons (the comma is the decimal separator) and a BOM to read UTF-8.
 CSV_DELIMITER = ";"
 BOM = "\ufeff"
-#: A cell starting with one of these is a formula to a spreadsheet; such text gets a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 #: An instant as ``jsonable`` records it: ISO 8601 with an offset.
@@ -156,7 +154,7 @@ def _csv_chunks(app: Flask, where: EventFilter, rows_per_chunk: int = 200) -> It
     """Runs while the server sends the body, after the view has returned: in an application
     context (and database session) of its own, which needs nothing from the request."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
+    writer = csvsafe.writer(buffer, delimiter=CSV_DELIMITER)
     buffer.write(BOM)
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
@@ -179,7 +177,7 @@ def _csv_row(event: AuditEvent) -> list[str]:
     def json_cell(value: object) -> str:
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
-    cells = [
+    return [
         str(event.id),
         event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "" if event.actor_id is None else str(event.actor_id),
@@ -194,4 +192,3 @@ def _csv_row(event: AuditEvent) -> list[str]:
         event.previous_hash,
         event.hash,
     ]
-    return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in cells]

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal import csvsafe
 from portal.accounts.models import User
 from portal.filming.errors import CsvProblem, PointInvalid, PointsCsvInvalid
 from portal.filming.points import PointData, all_points, clean_point, save_point
@@ -67,7 +68,7 @@ def parse_points_csv(data: bytes) -> list[PointData]:
         if len(row) != len(header):
             problems.append(CsvProblem(number, "", "column_count", {"expected": len(header), "found": len(row)}))
             continue
-        values = dict(zip(header, row, strict=True))
+        values = dict(zip(header, (csvsafe.restore(cell) for cell in row), strict=True))
         active = _flag(values.get("active", "1"))
         if active is None:
             problems.append(CsvProblem(number, "active", "invalid_flag"))
@@ -114,7 +115,7 @@ def import_points(points: list[PointData], *, staff: User | None, at: datetime, 
 def export_points_csv() -> str:
     """Every point, in the import's format (UTF-8 with a byte-order mark, for spreadsheets)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer)
     writer.writerow([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS])
     for point in all_points():
         writer.writerow(

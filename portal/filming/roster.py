@@ -5,7 +5,6 @@ Valid permits by point and time; revoked ones are listed apart, so the door know
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table, TableStyle
 
+from portal import csvsafe
 from portal.elections.models import Election
 from portal.elections.prague import to_prague
 from portal.filming import service
@@ -73,30 +73,22 @@ def _local(instant: datetime | None) -> str:
     return to_prague(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
-def _safe(value: str) -> str:
-    """Text a spreadsheet would not run as a formula."""
-    if not value:
-        return value
-    risky = value[0] in "=@\t\r" or (value[0] in "+-" and not value[1:].replace(" ", "").isdigit())
-    return "'" + value if risky else value
-
-
 def roster_csv(entries: list[PointRoster]) -> str:
     """One row per permit, Prague times; UTF-8 with a byte-order mark, for spreadsheets."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
         for person in [*entry.valid, *entry.revoked]:
             writer.writerow(
                 [
                     entry.point.code,
-                    _safe(entry.point.name),
-                    _safe(entry.point.address),
+                    entry.point.name,
+                    entry.point.address,
                     _local(person.starts_at),
                     _local(person.ends_at),
-                    _safe(person.name),
-                    _safe(person.request.newsroom_name),
+                    person.name,
+                    person.request.newsroom_name,
                     person.phone,
                     person.permit_number,
                     person.state.value,

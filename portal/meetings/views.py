@@ -3,7 +3,6 @@ cancel it, see who comes, and mail every registered outlet."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime, time
 
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from portal import csvsafe
 from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.models import Role
@@ -235,7 +235,7 @@ def attendees_csv(code: str) -> Response:
     election = _election(code)
     meeting = service.current_meeting(election)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer)
     writer.writerow(["organisation", "ico", "attendee", "replied_at"])
     for reply in meeting.replies if meeting else []:
         for name in reply.attendees:

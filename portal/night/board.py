@@ -31,6 +31,7 @@ class AddressRow:
     last_seen: datetime | None
     requests: int
     silent: bool  #: production, seen before, and not for SILENT_AFTER
+    listed: bool = True  #: on the allowlist in force (False: a proxy served it under an older snapshot)
 
 
 @dataclass
@@ -39,6 +40,9 @@ class OutletRow:
     organisation: str
     addresses: list[AddressRow] = field(default_factory=list)
     requests_per_minute: float = 0.0
+    #: requests per second per minute over the chart's span, oldest first (the row's sparkline)
+    activity: list[float] = field(default_factory=list)
+    listed: bool = True  #: on the allowlist in force
 
     @property
     def last_seen(self) -> datetime | None:
@@ -46,7 +50,10 @@ class OutletRow:
 
     @property
     def state(self) -> str:
-        """``never``: no address seen; ``silent``: every production address went quiet; else ``ok``."""
+        """``never``: no address seen; ``silent``: every production address went quiet; ``unlisted``: served by
+        a proxy but not on the allowlist in force; else ``ok``."""
+        if not self.listed:
+            return "unlisted"
         production = [a for a in self.addresses if a.kind == "production"]
         if all(a.last_seen is None for a in self.addresses):
             return "never"
@@ -108,27 +115,61 @@ def samples_since(election: Election, since: datetime) -> list[Sample]:
     return [Sample(*row) for row in rows]
 
 
-def outlet_rows(election: Election, *, at: datetime, deltas: Sequence[tuple[datetime, int, int]]) -> list[OutletRow]:
-    """Every outlet on the allowlist in force with its addresses, silent ones flagged, plus unknown sources."""
+def outlet_rows(
+    election: Election,
+    *,
+    at: datetime,
+    deltas: Sequence[tuple[datetime, int, int]],
+    span: timedelta = timedelta(minutes=30),
+    bucket: timedelta = timedelta(minutes=1),
+) -> list[OutletRow]:
+    """Every outlet on the allowlist in force with its addresses, silent ones flagged; then the outlets a proxy
+    served that are not on it (a proxy with an older snapshot, or the demo's own computer)."""
     seen = {
-        address: (last_seen, requests)
-        for address, last_seen, requests in db.session.execute(
-            select(FeedAddress.address, func.max(FeedAddress.last_seen), func.sum(FeedAddress.requests))
+        address: (organisation_id, kind, last_seen, requests)
+        for address, organisation_id, kind, last_seen, requests in db.session.execute(
+            select(
+                FeedAddress.address,
+                func.max(FeedAddress.organisation_id),
+                func.max(FeedAddress.kind),
+                func.max(FeedAddress.last_seen),
+                func.sum(FeedAddress.requests),
+            )
             .where(FeedAddress.election_id == election.id)
             .group_by(FeedAddress.address)
         )
     }
     outlets: dict[int, OutletRow] = {}
+    listed_addresses = set()
     for entry in entries_in_force(election):
         outlet = outlets.setdefault(entry.organisation_id, OutletRow(entry.organisation_id, entry.organisation))
-        last_seen, requests = seen.get(entry.address, (None, 0))
+        _organisation, _kind, last_seen, requests = seen.get(entry.address, (None, None, None, 0))
         silent = entry.kind == "production" and last_seen is not None and at - last_seen > SILENT_AFTER
         outlet.addresses.append(AddressRow(entry.address, entry.kind, last_seen, int(requests or 0), silent))
+        listed_addresses.add(entry.address)
+    unlisted = {a: row for a, row in seen.items() if a not in listed_addresses and row[0]}
+    names = _organisation_names({row[0] for row in unlisted.values()} - set(outlets))
+    for address, (organisation_id, kind, last_seen, requests) in sorted(unlisted.items()):
+        outlet = outlets.get(organisation_id)
+        if outlet is None:
+            name = names.get(organisation_id, f"#{organisation_id}")
+            outlet = outlets[organisation_id] = OutletRow(organisation_id, name, listed=False)
+        outlet.addresses.append(AddressRow(address, kind or "production", last_seen, int(requests or 0), False, False))
     recent: defaultdict[int, int] = defaultdict(int)
     for instant, organisation_id, requests in deltas:
         if at - RECENT < instant <= at:
             recent[organisation_id] += requests
     for organisation_id, outlet in outlets.items():
         outlet.requests_per_minute = recent[organisation_id] / (RECENT.total_seconds() / 60)
-    order = {"silent": 0, "never": 1, "ok": 2}
+        own = [d for d in deltas if d[1] == organisation_id]
+        outlet.activity = [value for _, value in rate_series(own, start=at - span, end=at, bucket=bucket)]
+    order = {"silent": 0, "never": 1, "ok": 2, "unlisted": 3}
     return sorted(outlets.values(), key=lambda o: (order[o.state], o.organisation.casefold()))
+
+
+def _organisation_names(ids: set[int]) -> dict[int, str]:
+    from portal.accounts.models import Organisation
+
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())

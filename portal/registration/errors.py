@@ -27,6 +27,16 @@ class IllegalTransition(RegistrationError):
 
 
 @dataclass
+class StaleVersion(RegistrationError):
+    """The version the request was about is no longer the one to act on: another change came first."""
+
+    action: str
+    expected: int  #: the version number the request was about
+    current: int  #: the number of the version that is there now
+    code: str = "stale_version"
+
+
+@dataclass
 class QuotaExceeded(RegistrationError):
     kind: str
     limit: int
@@ -75,4 +85,5 @@ __all__ = [
     "QuotaExceeded",
     "RegistrationError",
     "SignatureRequired",
+    "StaleVersion",
 ]

@@ -20,6 +20,7 @@ from portal.registration.errors import (
     QuotaExceeded,
     RegistrationError,
     SignatureRequired,
+    StaleVersion,
 )
 from portal.templating import format_prague_date
 
@@ -157,8 +158,13 @@ def error_message(error: RegistrationError) -> str:
             "Another organisation claims %(addresses)s. Check the conflict and confirm the approval.",
             addresses=", ".join(error.addresses),
         )
-    from portal.registration.signing import AttachmentNotBound, SignatureRefused
+    from portal.registration.signing import AttachmentNotBound, PdfStale, SignatureRefused
 
+    if isinstance(error, PdfStale):
+        return _(
+            "The signed PDF is out of date: the application changed after the PDF was downloaded, so the "
+            "signature covers different content. Download the PDF again, sign it and upload it."
+        )
     if isinstance(error, SignatureRefused):
         return _(
             "The signed PDF was not accepted: %(reasons)s",
@@ -173,6 +179,8 @@ def error_message(error: RegistrationError) -> str:
         return _("The application is not complete or not valid: %(problems)s", problems=problems)
     if isinstance(error, IllegalTransition):
         return _("This is not possible in the application's current state.")
+    if isinstance(error, StaleVersion):
+        return _("The application has changed since you opened it; check the new version.")
     return _("The application could not be changed.")
 
 
@@ -198,6 +206,11 @@ def signature_reason_messages(reasons: object) -> list[str]:
 DATABOX_ERRORS = {
     "not_cms": _l("This is not a data message (.zfo) file."),
     "signature_invalid": _l("The data message's signature is not valid: the file was changed."),
+    "weak_algorithm": _l(
+        "The data message is signed with %(algorithm)s, an algorithm retired for signatures: "
+        "it cannot prove today that it was not changed."
+    ),
+    "revoked": _l("The data-box system's certificate was revoked before the message was signed."),
     "signer_not_trusted": _l("The data message is not signed by the data-box system."),
     "not_a_message": _l("The file does not contain a data message."),
     "wrong_recipient": _l("The message was not sent to the office's data box."),
@@ -207,4 +220,8 @@ DATABOX_ERRORS = {
 
 
 def databox_error_message(error: object) -> str:
-    return str(DATABOX_ERRORS.get(getattr(error, "code", ""), DATABOX_ERRORS["malformed_xml"]))
+    code = getattr(error, "code", "")
+    text = str(DATABOX_ERRORS.get(code, DATABOX_ERRORS["malformed_xml"]))
+    if code == "weak_algorithm":
+        return text % {"algorithm": getattr(error, "algorithm", None) or "?"}
+    return text

@@ -73,14 +73,6 @@ class Application(Model):
         latest = self.latest
         return latest if latest.state is VersionState.SUBMITTED else None
 
-    @property
-    def claiming(self) -> ApplicationVersion | None:
-        """The version whose addresses count against the quota: the pending one, else the one in force.
-
-        An amendment that swaps an address counts once, not twice, while it waits.
-        """
-        return self.pending or self.in_force
-
 
 def reference_of(election_code: str, application_id: int) -> str:
     return f"{election_code}-{application_id:04d}"

@@ -2,6 +2,19 @@
 
 Every state change goes through :func:`_transition`, which guards the current state and writes the
 audit event; mails go through the outbox in the same transaction. Services flush, never commit.
+
+Concurrency: every change to an application or its versions (save, submit, signed upload, data-box
+recording, amend, withdraw, approve, reject, revoke) first calls :func:`lock_application`, then reads
+the state it judges. The locks are taken in one order on every path, so two requests never wait for
+each other in a circle:
+
+1. the organisation's quota row for the election (``address_quotas``, :func:`_lock_quota`);
+2. the application row (``applications``, ``SELECT ... FOR UPDATE``);
+3. the audit chain (the advisory lock :func:`portal.audit.service.record` takes), always last.
+
+A request that waited for another re-reads the application after the lock, so it judges what the
+other committed and is refused with the usual error (``illegal_transition``, ``stale_version``)
+before it writes anything: no audit row, no mail. SQLite ignores ``FOR UPDATE``; it serialises writers.
 """
 
 from __future__ import annotations
@@ -12,6 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from allowlist.addresses import AddressPolicy
 from portal.accounts.models import Organisation, User
@@ -29,6 +43,7 @@ from portal.registration.errors import (
     IllegalTransition,
     QuotaExceeded,
     SignatureRequired,
+    StaleVersion,
 )
 from portal.registration.models import (
     MAX_PRODUCTION_ADDRESSES,
@@ -62,9 +77,7 @@ TRANSITIONS: dict[str, tuple[frozenset[VersionState], VersionState]] = {
 def _transition(
     version: ApplicationVersion, action: str, *, actor: User | None, at: datetime, reason: str | None = None
 ) -> None:
-    allowed_from, target = TRANSITIONS[action]
-    if version.state not in allowed_from:
-        raise IllegalTransition(action=action, state=version.state.value)
+    target = _guard(version, action)
     before = version.state
     version.state = target
     record(
@@ -78,11 +91,74 @@ def _transition(
     )
 
 
+def _guard(version: ApplicationVersion, action: str) -> VersionState:
+    """The state ``action`` leads ``version`` to, or :class:`IllegalTransition` from its current state."""
+    allowed_from, target = TRANSITIONS[action]
+    if version.state not in allowed_from:
+        raise IllegalTransition(action=action, state=version.state.value)
+    return target
+
+
+def _ensure_latest(version: ApplicationVersion, action: str) -> None:
+    """A decision concerns the application's latest version; an older one was replaced meanwhile."""
+    latest = version.application.latest
+    if version is not latest:
+        raise StaleVersion(action=action, expected=version.number, current=latest.number)
+
+
+# Locks --------------------------------------------------------------------------------------------------
+
+
+def lock_application(application: Application) -> AddressQuota:
+    """Lock the organisation's quota row, then the application row, and re-read its versions.
+
+    Held until the transaction ends (PostgreSQL). Returns the locked quota row for the recount.
+    Taking it again in the same transaction is harmless; it must come before any audit event.
+    """
+    db.session.flush()  # own changes first: the re-read below replaces what is in memory
+    quota = _lock_quota(application.organisation_id, application.election_id)
+    db.session.execute(select(Application.id).where(Application.id == application.id).with_for_update())
+    _reread([application])
+    return quota
+
+
+def lock_applications(applications: Iterable[Application]) -> None:
+    """Lock several applications at once (bulk decisions), before the first audit event.
+
+    All their quota rows first, then all the application rows, each in a fixed order (by key), so
+    two bulk requests, or a bulk request and a single change, never wait for each other in a circle.
+    """
+    found = list(applications)
+    db.session.flush()
+    for organisation_id, election_id in sorted({(a.organisation_id, a.election_id) for a in found}):
+        _lock_quota(organisation_id, election_id)
+    ids = sorted({a.id for a in found})
+    if ids:
+        db.session.execute(
+            select(Application.id).where(Application.id.in_(ids)).order_by(Application.id).with_for_update()
+        )
+    _reread(found)
+
+
+def _reread(applications: list[Application]) -> None:
+    """Replace what is in memory of the applications' versions by what is stored now (after a lock)."""
+    for application in applications:
+        db.session.expire(application, ["versions"])
+    db.session.scalars(
+        select(ApplicationVersion)
+        .where(ApplicationVersion.application_id.in_([a.id for a in applications]))
+        .options(selectinload(ApplicationVersion.addresses), selectinload(ApplicationVersion.submission_record))
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 # Drafting -------------------------------------------------------------------------------------------
 
 
 def start_application(organisation: Organisation, election: Election, user: User, *, at: datetime) -> Application:
     _ensure_open(election, at)
+    # The first lock of the order, before the audit chain's: a new application joins the organisation's claims.
+    _lock_quota(organisation.id, election.id)
     application = Application(organisation=organisation, election=election, created_by=user)
     application.versions.append(ApplicationVersion(number=1))
     db.session.add(application)
@@ -94,7 +170,12 @@ def start_application(organisation: Organisation, election: Election, user: User
 def save_draft(
     version: ApplicationVersion, content: ApplicationContent, policy: AddressPolicy, *, at: datetime
 ) -> None:
-    """Store what the outlet typed; addresses are validated and canonical, other fields may be incomplete."""
+    """Store what the outlet typed; addresses are validated and canonical, other fields may be incomplete.
+
+    Only a draft changes: a submitted version's content is what the office received, and what its
+    receipt's SHA-256 and any signature describe. A change makes every PDF generated before it stale.
+    """
+    lock_application(version.application)
     if version.state is not S.DRAFT:
         raise IllegalTransition(action="edit", state=version.state.value)
     _ensure_open(version.application.election, at)
@@ -154,6 +235,7 @@ def submit(
     """
     application = version.application
     election = application.election
+    quota = lock_application(application)
     if version.state is not S.DRAFT:
         raise IllegalTransition(action="submit", state=version.state.value)
     received_at = evidence.received_at if evidence is not None else at
@@ -161,7 +243,6 @@ def submit(
     if election.signature_required and (evidence is None or evidence.channel is SubmissionChannel.PORTAL):
         raise SignatureRequired()
     clean_content(content_of(version), policy, require_complete=True)
-    quota = _lock_quota(application.organisation_id, election.id)
     _counts_within_limits(quota, claiming_instead=version)  # refuse before anything changes
     _transition(version, "submit", actor=user, at=at)
     version.submitted_at = received_at
@@ -181,7 +262,11 @@ def submit(
 
 
 def ensure_submittable(version: ApplicationVersion, policy: AddressPolicy, *, at: datetime) -> None:
-    """The checks of :func:`submit` that do not depend on how it arrives: before validating a file."""
+    """The checks of :func:`submit` that do not depend on how it arrives: before validating a file.
+
+    Locks the application first, so the file is then judged against the content as it stays.
+    """
+    lock_application(version.application)
     if version.state is not S.DRAFT:
         raise IllegalTransition(action="submit", state=version.state.value)
     _ensure_open(version.application.election, at)
@@ -204,7 +289,11 @@ def _record_of(evidence: Evidence) -> SubmissionRecord:
 
 
 def amend(application: Application, *, user: User, at: datetime) -> ApplicationVersion:
-    """A new draft from the version in force; the approved version stays in force until decided."""
+    """A new draft from the version in force; the approved version stays in force until decided.
+
+    Its number is allocated under the application's lock: two amendments at once make one.
+    """
+    lock_application(application)
     _ensure_open(application.election, at)
     current = application.in_force
     has_open_version = application.latest.state in (S.DRAFT, S.SUBMITTED)
@@ -227,7 +316,7 @@ def amend(application: Application, *, user: User, at: datetime) -> ApplicationV
 
 def withdraw(application: Application, *, user: User, at: datetime) -> None:
     """Take the application back entirely: any draft, pending amendment and the version in force."""
-    quota = _lock_quota(application.organisation_id, application.election_id)
+    quota = lock_application(application)
     open_versions = [v for v in application.versions if v.state in TRANSITIONS["withdraw"][0]]
     if not open_versions:
         raise IllegalTransition(action="withdraw", state=application.latest.state.value)
@@ -242,6 +331,9 @@ def withdraw(application: Application, *, user: User, at: datetime) -> None:
 
 def approve(version: ApplicationVersion, *, staff: User, at: datetime, acknowledge_conflicts: bool = False) -> None:
     application = version.application
+    quota = lock_application(application)
+    _ensure_latest(version, "approve")
+    _guard(version, "approve")
     record = version.submission_record
     if separation_of_duties_breached(
         approver_id=staff.id,
@@ -252,7 +344,6 @@ def approve(version: ApplicationVersion, *, staff: User, at: datetime, acknowled
     conflicts = conflicts_for(version)
     if conflicts and not acknowledge_conflicts:
         raise ConflictsNotAcknowledged(addresses=sorted({c.address for c in conflicts}))
-    quota = _lock_quota(application.organisation_id, application.election_id)
     previous = application.in_force
     _transition(version, "approve", actor=staff, at=at)
     if previous is not None and previous is not version:
@@ -269,15 +360,27 @@ def reject(version: ApplicationVersion, *, staff: User, at: datetime, internal_r
     _refuse(version, "reject", staff=staff, at=at, internal_reason=internal_reason, mail=DECISION_MAIL)
 
 
-def revoke(application: Application, *, staff: User, at: datetime, internal_reason: str = "") -> ApplicationVersion:
+def revoke(
+    application: Application,
+    *,
+    staff: User,
+    at: datetime,
+    internal_reason: str = "",
+    expected_version: int | None = None,
+) -> ApplicationVersion:
     """The office takes back the approval in force, at any time, election night included (R8 applies:
     a reason, if any, stays internal). Its addresses leave the next allowlist version.
 
     A pending amendment is left for its own decision: approving it later grants access again.
+    ``expected_version`` is the number of the version in force the staff member saw: if another
+    decision replaced it meanwhile, the revocation is refused (``stale_version``).
     """
+    lock_application(application)
     version = application.in_force
     if version is None:
         raise IllegalTransition(action="revoke", state=application.latest.state.value)
+    if expected_version is not None and version.number != expected_version:
+        raise StaleVersion(action="revoke", expected=expected_version, current=version.number)
     _refuse(version, "revoke", staff=staff, at=at, internal_reason=internal_reason, mail=REVOCATION_MAIL)
     return version
 
@@ -287,7 +390,9 @@ def _refuse(
 ) -> None:
     """A rejection or a revocation: the decision, its internal reason, the quota recount and the outlet's mail."""
     application = version.application
-    quota = _lock_quota(application.organisation_id, application.election_id)
+    quota = lock_application(application)
+    if action == "reject":
+        _ensure_latest(version, action)
     reason = internal_reason.strip()
     _transition(version, action, actor=staff, at=at, reason=reason or None)
     version.decided_at = at
@@ -348,23 +453,30 @@ def _lock_quota(organisation_id: int, election_id: int) -> AddressQuota:
 def claimed_addresses(
     organisation_id: int, election_id: int, claiming_instead: ApplicationVersion | None = None
 ) -> dict[AddressKind, set[str]]:
-    """Distinct addresses the organisation claims in the election: each application's claiming version.
+    """Distinct addresses the organisation claims in the election, per kind.
 
-    ``claiming_instead`` counts a version as its application's claim before it is submitted.
+    Each application claims its version in force plus its version waiting for a decision (both,
+    until the decision), so no order of decisions puts more than the limit on the allowlist.
+    ``claiming_instead`` counts a draft as its application's pending version before it is submitted.
+    Read from the database (after a flush), never from objects loaded before the caller's lock.
     """
-    applications = db.session.scalars(
-        select(Application).where(
-            Application.organisation_id == organisation_id, Application.election_id == election_id
+    db.session.flush()
+    rows = db.session.execute(
+        select(ApplicationAddress.kind, ApplicationAddress.address)
+        .join(ApplicationVersion, ApplicationAddress.version_id == ApplicationVersion.id)
+        .join(Application, ApplicationVersion.application_id == Application.id)
+        .where(
+            Application.organisation_id == organisation_id,
+            Application.election_id == election_id,
+            ApplicationVersion.state.in_([S.SUBMITTED, S.APPROVED]),
         )
     ).all()
     claimed: dict[AddressKind, set[str]] = {AddressKind.PRODUCTION: set(), AddressKind.TEST: set()}
-    for application in applications:
-        version = application.claiming
-        if claiming_instead is not None and application is claiming_instead.application:
-            version = claiming_instead
-        if version is not None:
-            for address in version.addresses:
-                claimed[address.kind].add(address.address)
+    for kind, address in rows:
+        claimed[AddressKind(kind)].add(address)
+    if claiming_instead is not None:
+        for item in claiming_instead.addresses:
+            claimed[AddressKind(item.kind)].add(item.address)
     return claimed
 
 

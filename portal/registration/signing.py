@@ -8,14 +8,19 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
+from pyhanko.pdf_utils.generic import DictionaryObject, IndirectObject
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from allowlist.addresses import AddressPolicy
 from portal.accounts.models import User
 from portal.audit.service import record
 from portal.registration import service
+from portal.registration.content import content_digest
 from portal.registration.documents import store_document
 from portal.registration.errors import RegistrationError
 from portal.registration.models import ApplicationVersion, SubmissionChannel
@@ -34,6 +39,14 @@ class SignatureRefused(RegistrationError):
 
     verdict: Verdict
     code: str = "signature_refused"
+
+
+@dataclass
+class PdfStale(SignatureRefused):
+    """A signed copy of a PDF the portal generated for this application from other content: the
+    draft changed after the PDF was downloaded, so the signature is over something else."""
+
+    code: str = "pdf_stale"
 
 
 @dataclass
@@ -101,6 +114,25 @@ def judge(version: ApplicationVersion, data: bytes, *, received_at: datetime) ->
     return verdict, original
 
 
+def _refusal(version: ApplicationVersion, data: bytes, verdict: Verdict) -> SignatureRefused:
+    """Why ``data`` is refused: a stale PDF of this application says so, anything else gives the verdict."""
+    if Reason.NOT_BOUND_TO_ORIGINAL in verdict.reasons and _generated_from_other_content(version, data):
+        return PdfStale(verdict)
+    return SignatureRefused(verdict)
+
+
+def _generated_from_other_content(version: ApplicationVersion, data: bytes) -> bool:
+    """Whether ``data`` names this application in its keywords with a digest of other content."""
+    try:
+        info = PdfFileReader(BytesIO(data), strict=False).trailer_view.get("/Info")
+        info = info.get_object() if isinstance(info, IndirectObject) else info
+        keywords = str(info.get("/Keywords", "")) if isinstance(info, DictionaryObject) else ""
+    except (PdfReadError, KeyError, TypeError, ValueError):
+        return False
+    prefix = f"{version.application.reference}, SHA-256 "
+    return keywords.startswith(prefix) and keywords[len(prefix) :] != content_digest(version)
+
+
 def summary(verdict: Verdict) -> str:
     """One language-neutral line for the record; pages render the verdict in the reader's language."""
     signature = verdict.accepted_signature or (verdict.signatures[0] if verdict.signatures else None)
@@ -122,12 +154,13 @@ def submit_signed_upload(
     """Validate the outlet's signed PDF and, when it qualifies, submit the version with it.
 
     A refusal is raised with the verdict; the caller rolls back and records it with
-    :func:`record_refused_upload`, so the trace survives the rollback.
+    :func:`record_refused_upload`, so the trace survives the rollback. The application is locked
+    first, so the file is judged against the content that is then submitted, unchanged.
     """
     service.ensure_submittable(version, policy, at=at)
     verdict, original = judge(version, data, received_at=at)
     if not verdict.accepted:
-        raise SignatureRefused(verdict)
+        raise _refusal(version, data, verdict)
     document = store_document(data, PDF_TYPE, at=at)
     service.submit(
         version,
@@ -180,13 +213,14 @@ def record_databox_submission(
     same validation as an upload; an unsigned one must be exactly the PDF the portal generated
     (the data box itself identifies the sender).
     """
+    service.lock_application(version.application)  # judged against the content as it stays
     renderings = generated_pdfs(version)
     verdict, original = judge(version, delivery.attachment, received_at=delivery.delivered_at)
     unsigned_original = delivery.attachment in renderings.values()
     if not verdict.accepted and not (unsigned_original and verdict.reasons == (Reason.NOT_SIGNED,)):
         if Reason.NOT_SIGNED in verdict.reasons:
             raise AttachmentNotBound()
-        raise SignatureRefused(verdict)
+        raise _refusal(version, delivery.attachment, verdict)
     document = store_document(delivery.attachment, PDF_TYPE, at=at)
     signed = verdict.accepted
     service.submit(

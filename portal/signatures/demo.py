@@ -43,6 +43,28 @@ class DemoPKI:
     def signer_key(self) -> Path:
         return self.folder / "demo-signer.key"
 
+    @property
+    def trusted_list(self) -> Path:
+        """A demo ETSI TS 119 612 list naming the demo CA as a granted CA/QC service."""
+        return self.folder / "demo-tsl.xml"
+
+    @property
+    def tl_signer(self) -> Path:
+        return self.folder / "demo-tl-signer.pem"
+
+    def verify_arguments(self) -> list[str]:
+        """The ``portal verify-signature`` options that trust this demo CA and its list."""
+        return [
+            "--trust-roots",
+            str(self.roots),
+            "--crl",
+            str(self.crl),
+            "--trust-list",
+            str(self.trusted_list),
+            "--tl-signer",
+            str(self.tl_signer),
+        ]
+
     def environment(self) -> dict[str, str]:
         """The PORTAL_* settings that make the portal trust this demo CA."""
         return {"PORTAL_TRUST_ROOTS": str(self.roots), "PORTAL_TRUST_CRLS": str(self.crl)}
@@ -73,6 +95,8 @@ def ensure_demo_pki(folder: Path, *, now: datetime | None = None) -> DemoPKI:
     """Create the demo CA, its (empty) CRL and the demo signer once; later calls reuse them."""
     pki = DemoPKI(folder)
     if pki.roots.exists() and pki.signer_key.exists() and pki.crl.exists():
+        if not pki.trusted_list.exists() or not pki.tl_signer.exists():
+            _write_demo_list(pki, now or datetime.now(UTC))
         return pki
     folder.mkdir(parents=True, exist_ok=True)
     now = now or datetime.now(UTC)
@@ -135,7 +159,87 @@ def ensure_demo_pki(folder: Path, *, now: datetime | None = None) -> DemoPKI:
     pki.signer_key.chmod(0o600)
     (folder / "demo-root.key").write_bytes(_pem_key(root_key))
     (folder / "demo-root.key").chmod(0o600)
+    _write_demo_list(pki, now)
     return pki
+
+
+_TSL_NS = "http://uri.etsi.org/02231/v2#"
+
+
+def _write_demo_list(pki: DemoPKI, now: datetime) -> None:
+    """A trusted list (sequence number 1, territory CZ) with the demo CA as a granted CA/QC service
+    for signatures, XAdES-signed by a demo list operator key made here."""
+    import base64
+
+    from lxml import etree
+    from signxml.xades import XAdESSigner
+
+    root_cert = x509.load_pem_x509_certificate(pki.roots.read_bytes())
+    key = _key()
+    operator = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CZ"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Demo správce seznamu (jen pro ukázku)"),
+        ]
+    )
+    signer = (
+        x509.CertificateBuilder()
+        .subject_name(operator)
+        .issuer_name(operator)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+
+    def el(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+        node = etree.SubElement(parent, f"{{{_TSL_NS}}}{tag}")
+        node.text = text
+        return node
+
+    def named(parent: etree._Element, tag: str, text: str) -> None:
+        name = el(el(parent, tag), "Name", text)
+        name.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+
+    def iso(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    tsl = etree.Element(f"{{{_TSL_NS}}}TrustServiceStatusList", nsmap={None: _TSL_NS})
+    tsl.set("TSLTag", "http://uri.etsi.org/19612/TSLTag")
+    tsl.set("Id", "tsl-demo")
+    scheme = el(tsl, "SchemeInformation")
+    el(scheme, "TSLVersionIdentifier", "5")
+    el(scheme, "TSLSequenceNumber", "1")
+    el(scheme, "TSLType", "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUgeneric")
+    named(scheme, "SchemeOperatorName", "Demo scheme operator (not valid)")
+    named(scheme, "SchemeName", "CZ: demo trusted list of the media portal")
+    el(scheme, "SchemeTerritory", "CZ")
+    el(scheme, "HistoricalInformationPeriod", "65535")
+    el(scheme, "ListIssueDateTime", iso(now - timedelta(days=1)))
+    el(el(scheme, "NextUpdate"), "dateTime", iso(now + timedelta(days=3650)))
+    provider = el(el(tsl, "TrustServiceProviderList"), "TrustServiceProvider")
+    named(el(provider, "TSPInformation"), "TSPName", "Demo CA")
+    info = el(el(el(provider, "TSPServices"), "TSPService"), "ServiceInformation")
+    el(info, "ServiceTypeIdentifier", "http://uri.etsi.org/TrstSvc/Svctype/CA/QC")
+    named(info, "ServiceName", "Demo kvalifikovaná CA")
+    identity = el(el(info, "ServiceDigitalIdentity"), "DigitalId")
+    el(identity, "X509Certificate", base64.b64encode(root_cert.public_bytes(serialization.Encoding.DER)).decode())
+    el(info, "ServiceStatus", "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted")
+    el(info, "StatusStartingTime", iso(now - timedelta(days=1)))
+    extension = el(el(info, "ServiceInformationExtensions"), "Extension")
+    extension.set("Critical", "false")
+    uri = el(
+        el(extension, "AdditionalServiceInformation"),
+        "URI",
+        "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForeSignatures",
+    )
+    uri.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    signed = XAdESSigner(signature_algorithm="rsa-sha256", digest_algorithm="sha256").sign(
+        tsl, key=key, cert=[signer.public_bytes(serialization.Encoding.PEM).decode()]
+    )
+    pki.trusted_list.write_bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+    pki.tl_signer.write_bytes(signer.public_bytes(serialization.Encoding.PEM))
 
 
 def sign_with_demo_signer(pdf: bytes, pki: DemoPKI) -> bytes:

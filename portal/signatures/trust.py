@@ -21,6 +21,8 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
+from portal.signatures.verdict import TrustedListInfo
+
 __all__ = ["TrustConfig", "TrustConfigError", "TrustedListData", "load_trusted_lists"]
 
 StrPath = str | PathLike[str]
@@ -162,6 +164,8 @@ class TrustedListData:
     registry: object  # pyhanko.sign.validation.qualified.tsp.TSPRegistry
     #: The certificates of every CA/QC service that was "granted" at some time: trust anchors.
     ca_certificates: tuple[asn1_x509.Certificate, ...]
+    #: Which lists these are: territory, sequence number, issue date (for the validation report).
+    lists: tuple[TrustedListInfo, ...] = ()
 
 
 _tl_cache: dict[str, TrustedListData] = {}
@@ -205,7 +209,45 @@ def load_trusted_lists(trusted_lists: tuple[bytes, ...], tl_signers: tuple[bytes
         for authority in registry.known_certificate_authorities
         if getattr(authority, "certificate", None) is not None
     )
-    data = TrustedListData(registry=registry, ca_certificates=ca_certificates)
+    data = TrustedListData(
+        registry=registry,
+        ca_certificates=ca_certificates,
+        lists=tuple(_list_info(xml) for xml in trusted_lists),
+    )
     with _tl_lock:
         _tl_cache[key] = data
     return data
+
+
+_TSL = "{http://uri.etsi.org/02231/v2#}"
+
+
+def _list_info(xml: bytes) -> TrustedListInfo:
+    """Territory, sequence number, operator and dates from a list's (verified) scheme information."""
+    from datetime import datetime
+
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    scheme = etree.fromstring(xml, parser).find(f"{_TSL}SchemeInformation")
+
+    def text(path: str) -> str | None:
+        node = scheme.find(path) if scheme is not None else None
+        return node.text.strip() if node is not None and node.text else None
+
+    def instant(path: str) -> datetime | None:
+        value = text(path)
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+        except ValueError:
+            return None
+
+    sequence = text(f"{_TSL}TSLSequenceNumber")
+    return TrustedListInfo(
+        territory=text(f"{_TSL}SchemeTerritory"),
+        sequence_number=int(sequence) if sequence and sequence.isdigit() else None,
+        operator=text(f"{_TSL}SchemeOperatorName/{_TSL}Name"),
+        issued=instant(f"{_TSL}ListIssueDateTime"),
+        next_update=instant(f"{_TSL}NextUpdate/{_TSL}dateTime"),
+        sha256=hashlib.sha256(xml).hexdigest(),
+    )

@@ -6,11 +6,20 @@ The portal maps reason codes to messages in the user's language; this module has
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["DOCUMENT_REASONS", "Reason", "SignatureReport", "SignerInfo", "Verdict"]
+__all__ = [
+    "DOCUMENT_REASONS",
+    "ETSI_INDICATIONS",
+    "Reason",
+    "SignatureReport",
+    "SignerInfo",
+    "TrustedListInfo",
+    "Verdict",
+    "validation_report",
+]
 
 
 class Reason(enum.StrEnum):
@@ -51,6 +60,68 @@ class Reason(enum.StrEnum):
 
 #: Reasons that concern the file as a whole, not one signature.
 DOCUMENT_REASONS = frozenset({Reason.MALFORMED_PDF, Reason.NOT_SIGNED, Reason.TOO_LARGE, Reason.TIMEOUT})
+
+#: Each reason in the terms of ETSI EN 319 102-1 (5.1.3): the indication and its sub-indication.
+#: A refusal is reported by its most severe reason: TOTAL_FAILED before INDETERMINATE, then this order.
+ETSI_INDICATIONS: dict[Reason, tuple[str, str]] = {
+    Reason.INTEGRITY: ("TOTAL_FAILED", "SIG_CRYPTO_FAILURE"),
+    Reason.MODIFIED_AFTER_SIGNING: ("TOTAL_FAILED", "HASH_FAILURE"),
+    Reason.REVOKED: ("TOTAL_FAILED", "REVOKED"),
+    Reason.NOT_BOUND_TO_ORIGINAL: ("TOTAL_FAILED", "SIG_CONSTRAINTS_FAILURE"),
+    Reason.AFTER_DEADLINE: ("TOTAL_FAILED", "SIG_CONSTRAINTS_FAILURE"),
+    Reason.MALFORMED_PDF: ("INDETERMINATE", "FORMAT_FAILURE"),
+    Reason.NOT_SIGNED: ("INDETERMINATE", "SIGNED_DATA_NOT_FOUND"),
+    Reason.TOO_LARGE: ("INDETERMINATE", "FORMAT_FAILURE"),
+    Reason.TIMEOUT: ("INDETERMINATE", "FORMAT_FAILURE"),
+    Reason.WEAK_ALGORITHM: ("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"),
+    Reason.NOT_TRUSTED: ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"),
+    Reason.EXPIRED: ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE"),
+    Reason.REVOCATION_UNKNOWN: ("INDETERMINATE", "TRY_LATER"),
+    Reason.NOT_QUALIFIED: ("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE"),
+    Reason.SEAL_NOT_ALLOWED: ("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE"),
+}
+
+
+def etsi_indication(reasons: tuple[Reason, ...]) -> tuple[str, str | None]:
+    """The ETSI EN 319 102-1 indication (and sub-indication) of a set of reasons; none: TOTAL_PASSED."""
+    if not reasons:
+        return "TOTAL_PASSED", None
+    order = list(ETSI_INDICATIONS)
+    ranked = sorted(reasons, key=lambda r: (ETSI_INDICATIONS[r][0] != "TOTAL_FAILED", order.index(r)))
+    return ETSI_INDICATIONS[ranked[0]]
+
+
+@dataclass(frozen=True)
+class TrustedListInfo:
+    """One ETSI TS 119 612 trusted list the judgement used (its signature verified)."""
+
+    territory: str | None
+    sequence_number: int | None
+    operator: str | None
+    issued: datetime | None
+    next_update: datetime | None
+    sha256: str
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> TrustedListInfo:
+        return cls(
+            territory=document.get("territory"),
+            sequence_number=document.get("sequence_number"),
+            operator=document.get("operator"),
+            issued=_from_iso(document.get("issued")),
+            next_update=_from_iso(document.get("next_update")),
+            sha256=document["sha256"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "territory": self.territory,
+            "sequence_number": self.sequence_number,
+            "operator": self.operator,
+            "issued": _iso(self.issued),
+            "next_update": _iso(self.next_update),
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True)
@@ -113,14 +184,36 @@ class SignatureReport:
 
     field_name: str
     signer: SignerInfo | None
-    #: The signing time used for the deadline: the timestamp token's time when there is a trusted one,
-    #: else the time the signer claims, never later than the upload.
+    #: The signing time used for the deadline: the trusted timestamp token's time when there is one,
+    #: else the upload (the claimed time is the signer's say-so).
     signing_time: datetime | None
     #: The time of a valid signature timestamp token, when present.
     timestamp: datetime | None
     #: "entire_file", "entire_revision", "contiguous_block_from_start" or "unclear".
     coverage: str
     reasons: tuple[Reason, ...]
+    #: The time the signer claims (the CMS signing time), shown but never relied on.
+    claimed_time: datetime | None = None
+    #: The revision the signature covers (0 = the first); not stored.
+    signed_revision: int | None = field(default=None, compare=False)
+    #: The PAdES baseline level reached: "B-B", "B-T" (a trusted timestamp), "B-LT" (and revocation
+    #: data in the file covering the path), "B-LTA" (and a valid document timestamp over that data).
+    pades_level: str | None = None
+    #: The key on a qualified device: per the certificate's QcSSCD statement; per the trusted list's
+    #: assessment (None: no list assessed the certificate).
+    qscd_certificate: bool | None = None
+    qscd_trusted_list: bool | None = None
+    #: The time the certificate and the deadline were judged at, and why: "signature_timestamp" (a
+    #: trusted timestamp token proves the signature existed then) or "receipt" (no trusted token).
+    judged_at: datetime | None = None
+    judged_at_basis: str | None = None
+    #: Revocation data carried in the file covers the whole path (DSS or CMS); not stored.
+    revinfo_embedded: bool = field(default=False, compare=False)
+
+    @property
+    def indication(self) -> tuple[str, str | None]:
+        """ETSI EN 319 102-1 indication and sub-indication of this signature."""
+        return etsi_indication(self.reasons)
 
     @property
     def accepted(self) -> bool:
@@ -135,6 +228,12 @@ class SignatureReport:
             timestamp=_from_iso(document.get("timestamp")),
             coverage=document["coverage"],
             reasons=tuple(Reason(code) for code in document["reasons"]),
+            claimed_time=_from_iso(document.get("claimed_time")),
+            pades_level=document.get("pades_level"),
+            qscd_certificate=document.get("qscd_certificate"),
+            qscd_trusted_list=document.get("qscd_trusted_list"),
+            judged_at=_from_iso(document.get("judged_at")),
+            judged_at_basis=document.get("judged_at_basis"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -145,7 +244,15 @@ class SignatureReport:
             "signer": self.signer.to_json() if self.signer else None,
             "signing_time": _iso(self.signing_time),
             "timestamp": _iso(self.timestamp),
+            "claimed_time": _iso(self.claimed_time),
             "coverage": self.coverage,
+            "indication": self.indication[0],
+            "sub_indication": self.indication[1],
+            "pades_level": self.pades_level,
+            "qscd_certificate": self.qscd_certificate,
+            "qscd_trusted_list": self.qscd_trusted_list,
+            "judged_at": _iso(self.judged_at),
+            "judged_at_basis": self.judged_at_basis,
         }
 
 
@@ -161,6 +268,8 @@ class Verdict:
     reasons: tuple[Reason, ...]
     signatures: tuple[SignatureReport, ...]
     document_sha256: str
+    #: The verified trusted lists the judgement used.
+    trusted_lists: tuple[TrustedListInfo, ...] = ()
 
     @classmethod
     def refuse(cls, document_sha256: str, *reasons: Reason) -> Verdict:
@@ -201,7 +310,25 @@ class Verdict:
             reasons=tuple(Reason(code) for code in document["reasons"]),
             signatures=tuple(SignatureReport.from_json(item) for item in document.get("signatures", ())),
             document_sha256=document["document_sha256"],
+            trusted_lists=tuple(
+                TrustedListInfo.from_json(item) for item in (document.get("report") or {}).get("trusted_lists", ())
+            ),
         )
+
+    def report(self) -> dict[str, Any]:
+        """The validation report in the terms EU validators use (ETSI EN 319 102-1, PAdES levels)."""
+        main = self.main_signature
+        indication, sub_indication = etsi_indication(self.reasons)
+        return {
+            "indication": indication,
+            "sub_indication": sub_indication,
+            "pades_level": main.pades_level if main else None,
+            "qscd_certificate": main.qscd_certificate if main else None,
+            "qscd_trusted_list": main.qscd_trusted_list if main else None,
+            "judged_at": _iso(main.judged_at) if main else None,
+            "judged_at_basis": main.judged_at_basis if main else None,
+            "trusted_lists": [item.to_json() for item in self.trusted_lists],
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The object ``portal verify-signature --json`` prints."""
@@ -215,4 +342,20 @@ class Verdict:
             "coverage": main.coverage if main else None,
             "document_sha256": self.document_sha256,
             "signatures": [report.to_json() for report in self.signatures],
+            "report": self.report(),
         }
+
+
+def validation_report(verdict: Verdict | dict[str, Any]) -> dict[str, Any]:
+    """The downloadable validation report of a verdict (or of a verdict stored as JSON, e.g. with a
+    signed upload or a data-box attachment): the ETSI outcome and the facts behind it, the document's
+    digest and each signature's report."""
+    if isinstance(verdict, dict):
+        verdict = Verdict.from_json(verdict)
+    return {
+        "document_sha256": verdict.document_sha256,
+        "accepted": verdict.accepted,
+        "reasons": [reason.value for reason in verdict.reasons],
+        **verdict.report(),
+        "signatures": [report.to_json() for report in verdict.signatures],
+    }

@@ -150,6 +150,16 @@ def test_csv_export_lists_the_addresses_in_force(client, reviewer, election, mak
     assert sorted(r[-1] for r in rows[1:]) == ["192.0.2.1", "198.51.100.1"]
 
 
+def test_csv_export_neutralises_a_formula_in_an_organisation_name(client, reviewer, election, make_application):
+    application = make_application(election, production=["192.0.2.1"], state="approved", staff=reviewer)
+    application.organisation.name = '=HYPERLINK("http://evil.example","klikni")'
+    db.session.commit()
+    response = client.get(f"/staff/elections/{election.code}/approved.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0]["organisation"] == '\'=HYPERLINK("http://evil.example","klikni")'
+    assert rows[0]["contact_phone"] == "+420274051111"  # a phone number is not a formula
+
+
 def test_admin_switch_allows_documentation_addresses(client, make_staff):
     from portal.registration.service import address_policy
 

@@ -1,5 +1,6 @@
 """Outlet sign-up with e-mail confirmation over real SMTP, sign-in, password reset, rate limit."""
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -83,14 +84,40 @@ def test_bad_signup_input_is_explained_and_changes_nothing(client, mailbox, chan
     assert mailbox.messages == []
 
 
-def test_signup_refuses_a_taken_email_and_a_registered_ico(client, make_applicant, make_organisation, mailbox):
+def _answer(html: str, email: str) -> str:
+    """The page with the address and the per-session CSRF tokens taken out."""
+    return re.sub(r'value="[^"]*"', 'value=""', html).replace(email, "ADDRESS")
+
+
+def test_signup_with_a_registered_email_answers_as_for_a_new_one_and_mails_the_owner(
+    client, app, make_applicant, mailbox
+):
+    make_applicant(email="taken@outlet.example", language="en")
+    db.session.commit()
+    users_before, organisations_before = count(User), count(Organisation)
+    taken = post_form(client, "/signup", {**SIGNUP, "email": "Taken@Outlet.example"})
+    fresh = post_form(app.test_client(), "/signup", {**SIGNUP, "ico": "00027383", "email": "new@outlet.example"})
+    assert taken.status_code == fresh.status_code == 200
+    assert _answer(taken.get_data(as_text=True), "taken@outlet.example") == _answer(
+        fresh.get_data(as_text=True), "new@outlet.example"
+    )
+    assert count(User) == users_before + 1 and count(Organisation) == organisations_before + 1  # only the new one
+    assert db.session.scalar(select(Organisation).where(Organisation.ico == SIGNUP["ico"])) is None
+    notice = mailbox.wait_for("taken@outlet.example")
+    assert notice["Subject"] == "Registration with your address"
+    assert "An account with this address already exists, so nothing was registered." in body_of(notice)
+    assert "http://portal.test/login" in body_of(notice) and "http://portal.test/reset" in body_of(notice)
+    assert mailbox.wait_for("new@outlet.example")["Subject"] == "Potvrzení e-mailové adresy"
+
+
+def test_signup_refuses_a_registered_ico_whatever_the_email(client, make_applicant, make_organisation, mailbox):
     make_applicant(email="taken@outlet.example")
     make_organisation(ico="00027383")
     db.session.commit()
     users_before = count(User)
-    for change, field in [({"email": "taken@outlet.example"}, "email"), ({"ico": "000 27 383"}, "ico")]:
-        html = post_form(client, "/signup", {**SIGNUP, **change}).get_data(as_text=True)
-        assert f'id="{field}-error-1"' in html
+    for email in ("taken@outlet.example", "new@outlet.example"):
+        html = post_form(client, "/signup", {**SIGNUP, "ico": "000 27 383", "email": email}).get_data(as_text=True)
+        assert 'id="ico-error-1"' in html
     assert count(User) == users_before
     assert mailbox.messages == []
 

@@ -111,6 +111,7 @@ def test_permit_request_approval_signed_permit_and_verification(
     sign_out(page)
 
     sign_in(page, url, REVIEWER, pyotp.TOTP(TOTP_SECRET).now())
+    page.locator(".nav-group summary", has_text=cs("Election preparation")).click()
     page.locator(".main-nav a", has_text=cs("Filming permits")).click()
     page.locator("a", has_text="Testovací volba").click()
     page.locator("a", has_text=reference).click()

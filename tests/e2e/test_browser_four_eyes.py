@@ -64,7 +64,7 @@ def test_the_recorder_is_refused_and_a_second_reviewer_approves(live_server: Liv
     page.locator("#sender_box_id").fill("abc1234")
     page.locator("#delivered_at").fill("2099-12-10T10:00")
     page.locator("#attachment").set_input_files(pdf)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button", has_text=cs("Record the submission")).click()
     expect(page.locator(".notice-success")).to_be_visible()
     page.locator("button", has_text=cs("Approve")).click()
     refusal = cs(

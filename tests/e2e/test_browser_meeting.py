@@ -77,6 +77,7 @@ def test_meeting_invitation_ics_and_the_outlets_reply(live_server: LiveServer, p
     url = live_server.url
 
     sign_in(page, url, STAFF, pyotp.TOTP(TOTP_SECRET).now())
+    page.locator(".nav-group summary", has_text=cs("Election preparation")).click()
     page.locator(".main-nav a", has_text=cs("Technical meetings")).click()
     page.locator("a", has_text="Testovací volba").click()
     page.locator("#day").fill("2099-11-02")

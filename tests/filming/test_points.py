@@ -118,6 +118,13 @@ def test_the_export_reads_back_in_as_the_same_points(app, make_point):
     ]
 
 
+def test_the_export_neutralises_formulas_and_reads_them_back(app, make_point):
+    make_point("BRN1", name="=1+2")
+    exported = export_points_csv()
+    assert "\r\nBRN1,'=1+2," in exported
+    assert [p.name for p in parse_points_csv(exported.encode())] == ["=1+2"]
+
+
 def test_admins_edit_points_reviewers_only_read_them(app, client, make_staff, make_point):
     make_point("BRN1")
     reviewer = make_staff(role=Role.REVIEWER)

@@ -181,6 +181,20 @@ def test_the_door_list_as_csv_and_pdf(client, election, reviewer, make_point, ma
     assert client.get(f"/staff/elections/{election.code}/filming/roster.csv?round=7").status_code == 404
 
 
+def test_the_door_list_csv_neutralises_formulas(
+    client, election, reviewer, make_point, make_permit_request, make_staff
+):
+    point = make_point("BRN1", name="-1+cmd|' /C calc'!A0")
+    start, end = processing_window(election)
+    (person,) = make_permit_request(election, persons=[("@SUM(A1:A9)", "+420 601 123 456", "x@zpravy.example")]).persons
+    service.approve_person(person, point=point, starts_at=start, ends_at=end, staff=make_staff(), at=utcnow())
+    db.session.commit()
+    response = client.get(f"/staff/elections/{election.code}/filming/roster.csv?round=1")
+    (row,) = csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
+    assert row["name"] == "'@SUM(A1:A9)" and row["point_name"] == "'-1+cmd|' /C calc'!A0"
+    assert row["phone"] == "+420601123456"
+
+
 def test_unknown_or_draft_requests_are_not_found(client, election, reviewer, make_permit_request):
     draft = make_permit_request(election, state="draft")
     db.session.commit()

@@ -3,6 +3,8 @@ with their .ics; outlets reply; nobody sees another outlet's reply page."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -105,6 +107,32 @@ def test_outlets_reply_with_attendees_and_staff_see_them(client, app, election, 
     attendees = staff.get("/staff/elections/prez2099/meeting/attendees.csv").get_data(as_text=True)
     assert "Rádio Praha s.r.o.,," not in attendees and "Jana Nováková" in attendees
     assert post_form(staff, other, {"attendees-0": "Úředník"}).status_code == 403  # staff read, never write
+
+
+def test_the_attendee_list_neutralises_formulas(app, client, election, outlets):
+    service.schedule(
+        election,
+        MeetingDetails(
+            starts_at=datetime(2099, 11, 2, 9, 0, tzinfo=UTC),
+            ends_at=datetime(2099, 11, 2, 10, 0, tzinfo=UTC),
+            place="ČSÚ",
+        ),
+        staff=outlets.staff,
+        at=datetime(2099, 10, 1, tzinfo=UTC),
+    )
+    outlets.czech.organisation.name = '=HYPERLINK("http://evil.example")'
+    db.session.commit()
+    sign_in(client, outlets.czech)
+    url = f"/organisations/{outlets.czech.organisation_id}/meetings/prez2099"
+    assert post_form(client, url, {"attendees-0": "=1+1", "attendees-1": "Jana Nováková"}).status_code == 302
+    staff = app.test_client()
+    sign_in(staff, outlets.staff)
+    text = staff.get("/staff/elections/prez2099/meeting/attendees.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [(r["organisation"], r["attendee"]) for r in rows] == [
+        ('\'=HYPERLINK("http://evil.example")', "'=1+1"),
+        ('\'=HYPERLINK("http://evil.example")', "Jana Nováková"),
+    ]
 
 
 def test_an_outlet_without_an_approved_application_is_told_so(client, election, outlets):

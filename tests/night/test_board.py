@@ -183,8 +183,61 @@ def test_the_board_flags_silent_and_never_seen_outlets_and_charts_the_rate(app, 
     assert absent.name in html.split("has not reached a proxy yet:")[1].split("</p>")[0]
     assert "<polyline" in html
     # Samples at -10, -5 and -1 min: the 300 requests between -5 and -1 min fall within the last 5 minutes.
-    assert "<td>60.0</td>" in html and "<td>0.0</td>" in html
-    assert 'http-equiv="refresh"' in html
+    assert '<td class="num">60.0</td>' in html and '<td class="num">0.0</td>' in html
+    # No meta refresh (WCAG 2.2.1): the page's script reads night.json, and a plain link reloads it.
+    assert 'http-equiv="refresh"' not in html
+    assert 'id="board-refresh"' in html and 'data-url="/staff/elections/prez2099/night.json"' in html
+    # The chart has a labelled scale and a time axis.
+    assert "Vertical axis: requests per second; horizontal axis: Prague time." in html
+    assert html.count('text-anchor="middle"') >= 5 and html.count('text-anchor="end"') >= 3
+
+    post_form(client, "/language", {"language": "cs"})
+    data = client.get("/staff/elections/prez2099/night.json").get_json()
+    rows = {row["name"]: row for row in data["outlets"]}
+    assert [row["state"] for row in data["outlets"]] == ["silent", "never", "ok"]
+    assert rows[busy.name]["rate"] == "60,0" and rows[busy.name]["state_label"] == "obsluhována"
+    assert rows[quiet.name]["state_label"] == "odmlčel se"
+    assert data["silent"]["names"] == [quiet.name] and data["never"]["names"] == [absent.name]
+    assert {count["key"]: count["value"] for count in data["counts"]} == {
+        "served": "1",
+        "silent": "1",
+        "never": "1",
+        "rate": "0,0",
+    }
+    assert data["chart"]["points"] and data["chart"]["y_ticks"][0][1] == "0"
+
+
+def test_a_proxy_serving_an_address_not_on_the_allowlist_in_force_shows_it_apart(app, outlets, make_staff):
+    """The demo's own computer, or a proxy still on an older snapshot: served, but not on the allowlist."""
+    _election, busy, _quiet, _absent = outlets
+    now = utcnow()
+    for minutes_ago, requests in ((3, 10), (1, 130)):
+        at = now - timedelta(minutes=minutes_ago)
+        seen = document([outlet(busy.id, busy.name, address("198.51.100.7", "production", requests, at.timestamp()))])
+        store_stats("proxy-1", parse_stats(json.dumps(seen).encode()), at=at)
+    reviewer = make_staff(role=Role.REVIEWER)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, reviewer)
+    post_form(client, "/language", {"language": "en"})
+    data = client.get("/staff/elections/prez2099/night.json").get_json()
+    (row,) = [row for row in data["outlets"] if row["name"] == busy.name]
+    assert row["state"] == "ok"  # its listed address was never seen, but the outlet is served
+    listed = {a["address"]: a["listed"] for a in row["addresses"]}
+    assert listed == {"192.0.2.1": True, "192.0.2.2": True, "198.51.100.7": False}
+    assert row["rate"] == "24.0"  # 120 requests in the last 5 minutes
+    assert {count["key"]: count["value"] for count in data["counts"]}["served"] == "1"
+
+
+def test_the_night_index_puts_elections_in_testing_or_live_first(app, make_election, make_staff):
+    make_election(code="prez2099")
+    reviewer = make_staff(role=Role.REVIEWER)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, reviewer)
+    html = client.get("/staff/night").get_data(as_text=True)
+    assert "prez2099" in html
+    assert 'http-equiv="refresh"' not in html
 
 
 def test_the_board_is_for_staff_only(app, outlets, make_applicant):
@@ -225,3 +278,65 @@ def test_the_demo_feed_snapshot_adds_this_computer_and_is_signed_by_the_portal(a
     key.verify(base64.b64decode(signed["signature"]), canonical_bytes(signed))  # type: ignore[union-attr]
     addresses = {(e["address"], e["kind"]) for e in signed["entries"]}
     assert {("127.0.0.1", "production"), ("192.0.2.1", "production"), ("192.0.2.2", "test")} <= addresses
+
+
+def test_the_demo_poller_polls_with_the_last_etag_until_stopped():
+    """`portal demo poll`: a real HTTP server; the second request carries the first answer's ETag."""
+    seen: list[str] = []
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("If-None-Match", ""))
+            if len(seen) >= 3:
+                stop.set()
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    from portal.night.demo import poll_forever
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/pls/prez2023/vysledky"
+        logged: list[str] = []
+        made = poll_forever(url, interval=0.05, stop=stop, log=logged.append)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert made == 3 and seen == ["", '"v1"', '"v1"'] and logged == []
+
+
+def test_the_demo_snapshot_counts_this_computer_as_the_demo_outlet_when_seeded(app, outlets, tmp_path):
+    from portal.accounts import service as accounts
+    from portal.night.demo import DEMO_OUTLET_ICO
+
+    demo_outlet = accounts.register_outlet(
+        organisation_name="Demo zpravodajství s.r.o.",
+        ico=DEMO_OUTLET_ICO,
+        address="Praha",
+        website="",
+        email="redakce@zpravy.example",
+        password="demo-heslo-2028",
+        language="cs",
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(main, ["demo", "feed-snapshot", "--folder", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    signed = json.loads((tmp_path / "snapshot.json").read_bytes())
+    (loopback,) = [e for e in signed["entries"] if e["address"] == "127.0.0.1"]
+    assert (loopback["organisation_id"], loopback["organisation"]) == (
+        demo_outlet.organisation_id,
+        "Demo zpravodajství s.r.o.",
+    )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.night.board import Sample, increments, rate_series
-from portal.night.chart import HEIGHT, MARGIN, line_chart
+from portal.night.chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, line_chart, nice_top
 from portal.night.stats import StatsRefused, parse_stats
 
 T0 = datetime(2028, 1, 15, 13, 0, tzinfo=UTC)
@@ -123,11 +123,27 @@ def test_the_rate_series_is_requests_per_second_per_bucket():
     assert series[0][0] == T0
 
 
-def test_the_chart_scales_to_the_peak_and_keeps_an_empty_series_drawable():
-    series = [(T0 + timedelta(minutes=i), value) for i, value in enumerate([0.0, 5.0, 10.0])]
-    chart = line_chart(series)
+def test_the_chart_scales_to_a_round_top_and_labels_its_scale_and_times():
+    series = [(T0 + timedelta(minutes=i), value) for i, value in enumerate([0.0, 5.0, 8.0])]
+    chart = line_chart(series, tick_every=timedelta(minutes=1))
     ys = [float(point.split(",")[1]) for point in chart.points.split()]
-    assert chart.peak == 10.0
-    assert ys[0] == HEIGHT - MARGIN and ys[2] == MARGIN and ys[1] == pytest.approx((HEIGHT) / 2)
+    xs = [float(point.split(",")[0]) for point in chart.points.split()]
+    assert chart.peak == 8.0
+    assert (
+        ys[0] == HEIGHT - BOTTOM
+        and ys[2] == TOP
+        and ys[1] == pytest.approx(TOP + (HEIGHT - TOP - BOTTOM) * 3 / 8, abs=0.05)
+    )
+    assert xs[0] == LEFT and xs[2] == WIDTH - RIGHT
+    assert [t.label for t in chart.y_ticks] == ["0", "2", "4", "6", "8"]
+    assert [t.label for t in chart.x_ticks] == [(T0 + timedelta(minutes=i)).strftime("%H:%M") for i in range(3)]
     empty = line_chart([])
-    assert empty.points == "" and empty.peak == 1.0
+    assert empty.points == "" and empty.peak == 1.0 and [t.label for t in empty.y_ticks] == ["0", "1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "top", "step"),
+    [(0.3, 1.0, 0.2), (3.7, 4.0, 1.0), (13, 15.0, 5.0), (48, 50.0, 10.0), (101, 150.0, 50.0), (640, 800.0, 200.0)],
+)
+def test_the_scale_ends_on_a_round_number_in_at_most_five_steps(value, top, step):
+    assert nice_top(value) == (top, step)

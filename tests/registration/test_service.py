@@ -192,17 +192,23 @@ def test_five_production_and_five_test_addresses_across_applications(election, m
     assert first.in_force is not None
 
 
-def test_amendment_swapping_an_address_fits_the_quota_and_the_old_version_stays_in_force(
+def test_an_amendment_counts_beside_the_version_in_force_which_stays_in_force_until_decided(
     election, make_applicant, make_application, staff
 ):
     applicant = make_applicant()
-    addresses = [f"192.0.2.{i}" for i in range(1, 6)]
+    addresses = [f"192.0.2.{i}" for i in range(1, 5)]
     application = make_application(election, applicant, production=addresses, state="approved", staff=staff)
     approved = application.in_force
     draft = service.amend(application, user=applicant, at=NOW)
-    service.save_draft(draft, content(production=[*addresses[:4], "192.0.2.50"]), POLICY, at=NOW)
+    # Both count until the decision: swapping one of 4 addresses claims 5; another one would claim 6.
+    service.save_draft(draft, content(production=[*addresses[:3], "192.0.2.50", "192.0.2.51"]), POLICY, at=NOW)
+    with pytest.raises(QuotaExceeded) as refused:
+        service.submit(draft, POLICY, user=applicant, at=NOW)
+    assert (refused.value.kind, refused.value.claimed) == ("production", 6)
+    service.save_draft(draft, content(production=[*addresses[:3], "192.0.2.50"]), POLICY, at=NOW)
     service.submit(draft, POLICY, user=applicant, at=NOW)
     assert application.in_force is approved and application.pending is draft
+    assert db.session.get(AddressQuota, (applicant.organisation_id, election.id)).production_count == 5
 
     service.reject(draft, staff=staff, at=NOW, internal_reason="not now")
     assert application.in_force is approved and approved.state is VersionState.APPROVED

@@ -1,6 +1,9 @@
 """Signed submissions end to end over HTTP: download the generated PDF, sign it with the test PKI,
 upload it; refusals say why; staff record data-box deliveries."""
 
+import base64
+import hashlib
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -264,12 +267,21 @@ def test_staff_record_a_zfo_message_with_a_signed_attachment(outlet, pki, review
     delivered = (datetime.now(PRAGUE) + timedelta(hours=2)).replace(microsecond=0)
     zfo = make_zfo(attachments=[("zadost.pdf", "application/pdf", signed)], delivered_at=delivered)
     signed_app.config["PORTAL_DATABOX_ROOTS"] = (default_pki().root_pem,)
+    url = f"/staff/applications/{application.id}/databox"
     response = post_form(
-        reviewer_client,
-        f"/staff/applications/{application.id}/databox",
-        {"zfo": (BytesIO(zfo), "zprava.zfo")},
-        content_type="multipart/form-data",
+        reviewer_client, url, {"zfo": (BytesIO(zfo), "zprava.zfo")}, content_type="multipart/form-data"
     )
+    # First the message is read and shown, nothing recorded yet ...
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="databox-confirm"' in page
+    assert '<code id="inspected-message-id">1234567890</code>' in page
+    assert "CN=ZFO Test Root CA,O=Test PKI,C=CZ" in page  # the path up to the root
+    assert hashlib.sha256(signed).hexdigest() in page
+    assert latest(application.id).state is VersionState.DRAFT
+    # ... then staff record it: the same file comes back and is read again.
+    zfo_data = re.search(r'name="zfo_data" type="hidden" value="([^"]+)"', page)
+    assert zfo_data is not None and base64.b64decode(zfo_data.group(1)) == zfo
+    response = post_form(reviewer_client, url, {"zfo_data": zfo_data.group(1)})
     assert response.status_code == 302
     record = latest(application.id).submission_record
     assert record.channel is SubmissionChannel.DATABOX and record.verdict["accepted"] is True
@@ -290,6 +302,29 @@ def test_a_zfo_not_signed_by_the_data_box_system_is_refused(outlet, pki, reviewe
     )
     assert response.status_code == 200 and 'id="zfo-error-1"' in response.get_data(as_text=True)
     assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_with_the_zfo_import_off_the_form_offers_no_upload_and_takes_none(outlet, reviewer_client, signed_app):
+    from io import BytesIO
+
+    client, application, base = outlet
+    signed_app.config["PORTAL_DATABOX_IMPORT"] = False
+    url = f"/staff/applications/{application.id}/databox"
+    page = reviewer_client.get(url).get_data(as_text=True)
+    assert 'name="zfo"' not in page and ".zfo" not in page and 'name="message_id"' in page
+    zfo = make_zfo(attachments=[("zadost.pdf", "application/pdf", download(client, base))])
+    response = post_form(
+        reviewer_client, url, {"zfo": (BytesIO(zfo), "zprava.zfo")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200 and "Vyplňte toto pole." in response.get_data(as_text=True)
+    assert latest(application.id).state is VersionState.DRAFT
+    typed = post_form(
+        reviewer_client,
+        url,
+        databox_form(download(client, base), "2099-12-18T23:30"),
+        content_type="multipart/form-data",
+    )
+    assert typed.status_code == 302 and latest(application.id).state is VersionState.SUBMITTED
 
 
 def test_an_organisation_seal_is_accepted_only_where_the_election_allows_seals(outlet, pki):
@@ -333,3 +368,78 @@ def test_an_upload_for_an_incomplete_draft_names_what_is_missing(outlet, pki, si
     assert required in page
     assert f'href="{base}#contact_email"' in page  # the refusal names the field and links to it
     assert latest(application.id).state is VersionState.DRAFT
+
+
+def _inspect(reviewer_client, application, zfo):
+    from io import BytesIO
+
+    url = f"/staff/applications/{application.id}/databox"
+    return post_form(reviewer_client, url, {"zfo": (BytesIO(zfo), "zprava.zfo")}, content_type="multipart/form-data")
+
+
+def test_a_zfo_signed_with_sha1_is_refused_as_old_not_as_forged(outlet, reviewer_client, signed_app):
+    from tests.signatures.zfo import default_pki, message_xml, sign_cms_with
+
+    client, application, base = outlet
+    signed_app.config["PORTAL_DATABOX_ROOTS"] = (default_pki().root_pem,)
+    zfo = sign_cms_with(message_xml(attachments=[("zadost.pdf", "application/pdf", download(client, base))]))
+    page = _inspect(reviewer_client, application, zfo).get_data(as_text=True)
+    assert 'id="zfo-error-1"' in page and "SHA-1" in page
+    assert 'id="databox-confirm"' not in page
+    assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_the_confirmation_is_read_and_verified_again(outlet, reviewer_client, signed_app):
+    from tests.signatures.zfo import default_pki
+
+    client, application, base = outlet
+    signed_app.config["PORTAL_DATABOX_ROOTS"] = (default_pki().root_pem,)
+    zfo = make_zfo(attachments=[("zadost.pdf", "application/pdf", download(client, base))])
+    assert 'id="databox-confirm"' in _inspect(reviewer_client, application, zfo).get_data(as_text=True)
+    url = f"/staff/applications/{application.id}/databox"
+    changed = zfo.replace(b"Redakce Testov", b"Redakce testov")
+    for value in (base64.b64encode(changed).decode(), "not base64!"):
+        response = post_form(reviewer_client, url, {"zfo_data": value})
+        assert response.status_code == 200 and 'id="zfo-error-1"' in response.get_data(as_text=True)
+    assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_the_read_button_without_a_file_asks_for_one(outlet, reviewer_client):
+    _, application, _ = outlet
+    response = post_form(reviewer_client, f"/staff/applications/{application.id}/databox", {"inspect": "1"})
+    assert response.status_code == 200 and 'id="zfo-error-1"' in response.get_data(as_text=True)
+    assert latest(application.id).state is VersionState.DRAFT
+
+
+def test_a_pdf_downloaded_before_the_draft_changed_is_refused_as_stale(outlet, pki, signed_app):
+    from portal.registration.messages import SIGNATURE_REASONS, error_message
+    from portal.registration.signing import PdfStale
+
+    client, application, base = outlet
+    signed_before_change = pki.sign_pdf(download(client, base))
+    post_form(
+        client,
+        base,
+        {
+            "contact_email": "redakce@outlet.example",
+            "contact_phone": "274 051 111",
+            "production-0": "192.0.2.77",
+            "accept_terms": "y",
+            "save": "1",
+        },
+    )
+    page = notices(client, upload(client, base, signed_before_change))
+    with signed_app.test_request_context():
+        stale = error_message(PdfStale(verdict=None))  # type: ignore[arg-type]
+        other_document = str(SIGNATURE_REASONS["not_bound_to_original"])
+    assert stale in page and other_document not in page
+    version = latest(application.id)
+    assert version.state is VersionState.DRAFT and version.addresses_of("production") == ["192.0.2.77"]
+    refusal = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "application.signed_upload_refused")
+    ).one()
+    assert refusal.after["reasons"] == ["not_bound_to_original"]
+
+    # The PDF of the changed draft, signed, is accepted: it is what is submitted.
+    upload(client, base, pki.sign_pdf(download(client, base)))
+    assert latest(application.id).state is VersionState.SUBMITTED

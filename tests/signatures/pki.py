@@ -39,7 +39,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from portal.signatures.trust import TrustConfig
@@ -75,6 +75,8 @@ SIGNER_NAMES = (
     "weak_key",
 )
 
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
 _QC_STATEMENTS_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
 _ORGANIZATION_IDENTIFIER_OID = x509.ObjectIdentifier("2.5.4.97")
 _TSL_NS = "http://uri.etsi.org/02231/v2#"
@@ -102,7 +104,7 @@ class Party:
     """A key and its certificate."""
 
     name: str
-    key: rsa.RSAPrivateKey
+    key: PrivateKey
     cert: x509.Certificate
 
     @property
@@ -321,8 +323,10 @@ class TestPKI:
         qc: tuple[str, bool] | None,
         timestamping: bool = False,
         key_size: int = 2048,
+        key: PrivateKey | None = None,
     ) -> Party:
-        key = next(self._keys) if key_size == 2048 else rsa.generate_private_key(65537, key_size)
+        if key is None:
+            key = next(self._keys) if key_size == 2048 else rsa.generate_private_key(65537, key_size)
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -565,11 +569,19 @@ class TestPKI:
         timestamp_time: datetime | None = None,
         field_name: str | None = None,
         certify: bool = False,
+        party: Party | None = None,
+        tsa: Party | None = None,
+        pss: bool = False,
+        cms_revinfo: bool = False,
+        box: tuple[int, int, int, int] | None = None,
     ) -> bytes:
         """Sign ``pdf`` as an incremental update (PAdES baseline B, or B-T with ``timestamp``).
 
         ``signing_time`` is the claimed time (default now); ``timestamp_time`` the token's time
-        (default ``signing_time``, else now).
+        (default ``signing_time``, else now). ``party`` signs instead of the named signer (e.g. an
+        ECDSA key), ``tsa`` stamps instead of the test TSA, ``pss`` signs with RSASSA-PSS,
+        ``cms_revinfo`` embeds the CRLs in the CMS (``adbe-revocationInfoArchival``, with the
+        adbe.pkcs7.detached sub-filter that requires), ``box`` makes the signature visible there.
         """
         import asyncio
 
@@ -579,32 +591,52 @@ class TestPKI:
         from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-        party = self.signers[signer_name]
+        party = party or self.signers[signer_name]
         issuer_chain = self._chain_of(party)
         signer = signers.SimpleSigner(
             signing_cert=party.asn1_cert,
             signing_key=party.asn1_key,
             cert_registry=SimpleCertificateStore.from_certs([p.asn1_cert for p in issuer_chain]),
+            prefer_pss=pss,
         )
         timestamper = None
         if timestamp:
+            stamper = tsa or self.tsa
             timestamper = DummyTimeStamper(
-                tsa_cert=self.tsa.asn1_cert,
-                tsa_key=self.tsa.asn1_key,
-                certs_to_embed=SimpleCertificateStore.from_certs([self.qualified_root.asn1_cert]),
+                tsa_cert=stamper.asn1_cert,
+                tsa_key=stamper.asn1_key,
+                certs_to_embed=SimpleCertificateStore.from_certs([p.asn1_cert for p in self._chain_of(stamper)]),
                 fixed_dt=timestamp_time or signing_time or datetime.now(UTC),
             )
         with _signing_lock:
             self._field_counter = getattr(self, "_field_counter", 0) + 1
             name = field_name or f"Signature{self._field_counter}"
+        validation_context = None
+        if cms_revinfo:
+            from asn1crypto import crl as asn1_crl
+            from pyhanko_certvalidator import ValidationContext
+
+            validation_context = ValidationContext(
+                trust_roots=[self.qualified_root.asn1_cert],
+                crls=[asn1_crl.CertificateList.load(der) for der in self.crls.values()],
+                allow_fetching=False,
+                moment=signing_time,
+            )
         meta = signers.PdfSignatureMetadata(
             field_name=name,
-            subfilter=SigSeedSubFilter.PADES,
+            subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED if cms_revinfo else SigSeedSubFilter.PADES,
             md_algorithm="sha256",
             certify=certify,
+            embed_validation_info=cms_revinfo,
+            validation_context=validation_context,
         )
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
+        field_spec = None
+        if box is not None:
+            from pyhanko.sign.fields import SigFieldSpec
+
+            field_spec = SigFieldSpec(name, box=box)
+        pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=field_spec)
 
         async def run() -> bytes:
             session = pdf_signer.init_signing_session(writer)
@@ -618,7 +650,10 @@ class TestPKI:
 
             post = await tbs.perform_signature(
                 document_digest=digest.document_digest,
-                pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=session.system_time),
+                pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+                    signing_time=session.system_time,
+                    adobe_revinfo_attr=None if validation_info is None else validation_info.adobe_revinfo_attr,
+                ),
             )
             await post.post_signature_processing(output, chunk_size=4096)
             output.seek(0)
@@ -644,21 +679,25 @@ class TestPKI:
         )
         return out.getvalue()
 
-    def add_document_timestamp(self, signed: bytes, at: datetime | None = None) -> bytes:
-        """Append a document timestamp (PAdES-LTA style) by the test TSA."""
+    def add_document_timestamp(
+        self, signed: bytes, at: datetime | None = None, *, tsa: Party | None = None, field_name: str = "DocTimeStamp1"
+    ) -> bytes:
+        """Append a document timestamp (PAdES-LTA style) by the test TSA (or ``tsa``), in a new field
+        or in the existing empty field ``field_name``."""
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
         from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+        stamper = tsa or self.tsa
         timestamper = DummyTimeStamper(
-            tsa_cert=self.tsa.asn1_cert,
-            tsa_key=self.tsa.asn1_key,
-            certs_to_embed=SimpleCertificateStore.from_certs([self.qualified_root.asn1_cert]),
+            tsa_cert=stamper.asn1_cert,
+            tsa_key=stamper.asn1_key,
+            certs_to_embed=SimpleCertificateStore.from_certs([p.asn1_cert for p in self._chain_of(stamper)]),
             fixed_dt=at or datetime.now(UTC),
         )
         writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
-        out = PdfTimeStamper(timestamper, field_name="DocTimeStamp1").timestamp_pdf(
+        out = PdfTimeStamper(timestamper, field_name=field_name).timestamp_pdf(
             writer, "sha256", dss_settings=TimestampDSSContentSettings(include_vri=False, skip_if_unneeded=True)
         )
         return out.getvalue()

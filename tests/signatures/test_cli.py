@@ -168,3 +168,52 @@ def test_usage_errors_exit_2(args: list[str], test_pki: TestPKI, files: dict[str
     result = run(*[replacements.get(item, item) for item in args], cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     no_traceback(result)
+
+
+def test_received_is_when_the_deadline_is_judged(test_pki: TestPKI, tmp_path: Path) -> None:
+    """No timestamp: the claimed time (an hour ago) does not meet a deadline that passed before receipt."""
+    from tests.signatures.pki import unsigned_pdf
+
+    now = datetime.now(UTC)
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(test_pki.sign_pdf(unsigned_pdf(1), signing_time=now - timedelta(hours=1)))
+    deadline = (now - timedelta(minutes=30)).isoformat()
+    late = run(signed, "--deadline", deadline, *trust_args(test_pki), cwd=tmp_path)
+    assert late.returncode == 1 and "after_deadline" in late.stderr
+    early = (now - timedelta(minutes=45)).isoformat()
+    in_time = run(signed, "--deadline", deadline, "--received", early, *trust_args(test_pki), cwd=tmp_path)
+    assert in_time.returncode == 0, in_time.stderr
+    assert "judged at" in in_time.stdout and "(receipt)" in in_time.stdout
+
+
+def test_json_report_of_the_demo_upload(tmp_path: Path) -> None:
+    """The demo signer's upload: TOTAL_PASSED, a PAdES level and the demo list; changed after signing,
+    TOTAL_FAILED with a sub-indication."""
+    from portal.signatures.demo import ensure_demo_pki, sign_with_demo_signer
+    from tests.signatures.pki import TestPKI, unsigned_pdf
+
+    pki = ensure_demo_pki(tmp_path / "pki")
+    original = unsigned_pdf(2)
+    (tmp_path / "original.pdf").write_bytes(original)
+    signed = sign_with_demo_signer(original, pki)
+    (tmp_path / "signed.pdf").write_bytes(signed)
+    result = run(
+        tmp_path / "signed.pdf",
+        "--json",
+        "--original",
+        tmp_path / "original.pdf",
+        *pki.verify_arguments(),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)["report"]
+    assert report["indication"] == "TOTAL_PASSED"
+    assert report["pades_level"] == "B-B"
+    assert report["judged_at_basis"] == "receipt"
+    assert [(t["territory"], t["sequence_number"]) for t in report["trusted_lists"]] == [("CZ", 1)]
+    (tmp_path / "changed.pdf").write_bytes(TestPKI.change_page_text(signed))
+    refused = run(tmp_path / "changed.pdf", "--json", *pki.verify_arguments(), cwd=tmp_path)
+    assert refused.returncode == 1
+    report = json.loads(refused.stdout)["report"]
+    assert (report["indication"], report["sub_indication"]) == ("TOTAL_FAILED", "HASH_FAILURE")
+    no_traceback(refused)

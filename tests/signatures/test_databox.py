@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import random
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from asn1crypto import cms, core
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from portal.signatures.databox import (
     ERROR_CODES,
@@ -26,13 +30,18 @@ from tests.signatures.zfo import (
     MINIMAL_PDF,
     NS_DELIVERY,
     NS_ISDS,
+    NS_MESSAGE,
     NS_SENT_MESSAGE,
     PRAGUE,
+    XmlAttachment,
     default_pki,
+    make_certificate,
+    make_crl,
     make_isds_pki,
     make_zfo,
     message_xml,
     sign_cms,
+    sign_cms_with,
 )
 
 
@@ -110,9 +119,11 @@ def test_several_attachments_and_a_large_one(pki):
     assert [(a.filename, a.mime_type, a.data) for a in message.attachments] == files
 
 
-def test_sent_message_wrapper_namespace_is_accepted():
-    message = parse_zfo(make_zfo(wrapper_ns=NS_SENT_MESSAGE))
-    assert message.recipient_box_id == "2gfaasy"
+@pytest.mark.parametrize("namespace", [NS_MESSAGE, NS_SENT_MESSAGE, NS_ISDS])
+def test_every_wrapper_namespace_is_accepted(pki, namespace):
+    """Received (``v20/message``), sent (``v20/SentMessage``) and the plain SOAP answer (``v20``)."""
+    message = parse_zfo(make_zfo(wrapper_ns=namespace), trust_roots=[pki.root_pem])
+    assert message.recipient_box_id == "2gfaasy" and len(message.chain) == 3
 
 
 def test_ecdsa_and_pss_signatures_are_verified():
@@ -131,9 +142,18 @@ def test_trust_roots_as_der_and_as_a_pem_bundle(pki, other_pki):
     assert parse_zfo(zfo, trust_roots=[bundle]).message_id
 
 
-def test_intermediate_as_trust_root_is_enough(pki):
+def test_a_configured_intermediate_builds_the_path_but_is_no_anchor(pki):
+    """As in an OpenSSL store: only self-signed certificates are anchors; a configured intermediate
+    completes the path of a message that does not carry it (the real ISDS messages do not)."""
     intermediate = pki.intermediate.public_bytes(serialization.Encoding.PEM)
-    assert parse_zfo(make_zfo(), trust_roots=[intermediate]).message_id
+    refused("signer_not_trusted", make_zfo(), trust_roots=[intermediate])
+    bare = sign_cms(message_xml(), include_chain=False)
+    refused("signer_not_trusted", bare, trust_roots=[pki.root_pem])
+    message = parse_zfo(bare, trust_roots=[pki.root_pem, intermediate])
+    assert message.chain[1:] == (
+        "CN=ZFO Test Root CA - Qualified CA (PostSignum-like),O=Test PKI,C=CZ",
+        "CN=ZFO Test Root CA,O=Test PKI,C=CZ",
+    )
 
 
 def test_recipient_comparison_and_skipping_it():
@@ -287,13 +307,48 @@ def test_no_signer_infos_is_refused():
     refused("signature_invalid", info.dump(force=True))
 
 
-@pytest.mark.parametrize("weak", ["sha1", "md5"])
-def test_weak_digest_algorithms_are_refused(weak):
-    def weaken(signer_info):
-        signer_info["digest_algorithm"] = {"algorithm": weak}
+@pytest.mark.parametrize(("digest", "label"), [("sha1", "SHA-1"), ("md5", "MD5")])
+def test_retired_digest_algorithms_are_weak_not_forged(pki, digest, label):
+    """A message ISDS signed with SHA-1 (as in 2009-2010) is intact but old: ``weak_algorithm`` naming
+    the algorithm, not ``signature_invalid``; the same message with a changed byte is forged."""
+    zfo = sign_cms_with(message_xml(), digest_algorithm=digest)
+    error = refused("weak_algorithm", zfo, trust_roots=[pki.root_pem])
+    assert error.algorithm == label and label in error.message
+    assert parse_zfo(sign_cms_with(message_xml(), digest_algorithm="sha256"), trust_roots=[pki.root_pem])
+    original = DEFAULT_ANNOTATION.encode()
+    tampered = zfo.replace(original, original.upper())
+    assert tampered != zfo
+    refused("signature_invalid", tampered, trust_roots=[pki.root_pem])
 
-    error = refused("signature_invalid", _modify_signer_info(make_zfo(ber=False), weaken))
-    assert f"{weak} is not accepted" in error.message
+
+def test_relabelled_digest_algorithm_is_a_changed_file():
+    def weaken(signer_info):
+        signer_info["digest_algorithm"] = {"algorithm": "sha1"}
+
+    refused("signature_invalid", _modify_signer_info(make_zfo(ber=False), weaken))
+
+
+def test_a_certificate_signed_with_sha1_on_the_path_is_weak():
+    old = make_isds_pki(signer_hash=hashes.SHA1())  # noqa: S303 -- the retired algorithm under test
+    zfo = make_zfo(signer=old.signer)
+    error = refused("weak_algorithm", zfo, trust_roots=[old.root_pem])
+    assert error.algorithm == "SHA-1"
+    assert parse_zfo(zfo).message_id  # without roots no path is judged
+
+
+def test_a_short_rsa_key_is_weak():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 -- the weakness under test
+    pki = default_pki()
+    certificate = make_certificate(
+        pki.signer.certificate.subject,
+        key.public_key(),
+        issuer=pki.intermediate,
+        issuer_key=pki.intermediate_key,
+        ca=False,
+    )
+    signer = dataclasses.replace(pki.signer, certificate=certificate, key=key)
+    error = refused("weak_algorithm", sign_cms(message_xml(), signer))
+    assert error.algorithm == "RSA-1024"
 
 
 # --- signer_not_trusted ----------------------------------------------------------------------------
@@ -442,7 +497,9 @@ def test_xml_content_attachment_is_read():
         b"<p:dmXMLContent><form><ip>192.0.2.1</ip></form></p:dmXMLContent>",
     )
     message = parse_zfo(sign_cms(xml))
-    assert b"<ip>192.0.2.1</ip>" in message.attachments[0].data
+    attachment = message.attachments[0]
+    assert attachment.data == b"<form><ip>192.0.2.1</ip></form>"
+    assert attachment.kind == "xml" and attachment.mime_type == "text/plain"
 
 
 # --- malformed_xml ---------------------------------------------------------------------------------
@@ -526,7 +583,9 @@ def test_errors_carry_stable_codes():
     assert {
         "not_cms",
         "signature_invalid",
+        "weak_algorithm",
         "signer_not_trusted",
+        "revoked",
         "not_a_message",
         "wrong_recipient",
         "malformed_xml",
@@ -571,3 +630,221 @@ def test_reading_a_data_message_first_leaves_later_signatures_working() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.strip() == "1.2.840.113549.1.9.16.2.47"
+
+
+# --- real messages from the data-box test environment (tests/data/databox/MANIFEST.md) --------------
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "databox"
+POSTSIGNUM = [
+    (REAL / name).read_bytes()
+    for name in (
+        "postsignum_qca_root.pem",
+        "postsignum_qca2_root.pem",
+        "postsignum_qca_sub.pem",
+        "postsignum_qca2_sub.pem",
+        "postsignum_qca3_sub.pem",
+    )
+]
+ISDS_TEST_SIGNER = (
+    "serialNumber=S91490,CN=Informační systém datových schránek - zkušební prostředí,"
+    "O=Ministerstvo vnitra České republiky [IČ 00007064]"
+)
+POSTSIGNUM_PATH = (
+    "CN=PostSignum Qualified CA 2,O=Česká pošta\\, s.p. [IČ 47114983],C=CZ",
+    "CN=PostSignum Root QCA 2,O=Česká pošta\\, s.p. [IČ 47114983],C=CZ",
+)
+TEXT_FILES = [("test_01.txt", b"test 01\n"), ("test_02.txt", b"test 02\n")]
+
+
+def read_real(name: str, **kwargs) -> DataboxMessage:
+    return parse_zfo((REAL / name).read_bytes(), trust_roots=POSTSIGNUM, expected_recipient=None, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "message_id", "delivered_at", "signing_time"),
+    [
+        (
+            "DDZ_3401761.zfo",
+            "3401761",
+            datetime(2015, 3, 2, 11, 2, 27, 683_000, tzinfo=UTC),  # 12:02:27.683+01:00
+            datetime(2015, 3, 2, 11, 3, 8, tzinfo=UTC),
+        ),
+        (
+            "DZ_6452235.zfo",
+            "6452235",
+            datetime(2018, 4, 25, 15, 26, 34, 400_000, tzinfo=UTC),  # 17:26:34.400+02:00
+            datetime(2018, 4, 25, 15, 28, tzinfo=UTC),
+        ),
+    ],
+)
+def test_real_messages_are_read_and_chained_to_postsignum_at_their_signing_time(
+    name, message_id, delivered_at, signing_time
+):
+    message = read_real(name)
+    assert message.message_id == message_id
+    assert (message.sender_box_id, message.recipient_box_id) == ("qrdae26", "uxidq2y")
+    assert message.delivered_at == delivered_at
+    assert message.signing_time == signing_time and message.validated_at == signing_time
+    assert [(a.filename, a.data, a.kind) for a in message.attachments] == [(f, d, "file") for f, d in TEXT_FILES]
+    assert all(a.mime_type == "application/octet-stream" for a in message.attachments)  # dmMimeType=""
+    assert message.recipient_name == "Ministerstvo hloupé chůze"  # Czech text in UTF-8
+    assert message.signer_subject.startswith(ISDS_TEST_SIGNER)
+    assert message.chain == (message.signer_subject, *POSTSIGNUM_PATH)
+    assert message.annotation == f"test {signing_time:%Y-%m-%d} 001"
+    # BER with indefinite lengths, as ISDS writes it
+    assert (REAL / name).read_bytes()[:4] == b"\x30\x80\x06\x09"
+
+
+def test_the_sent_message_is_in_the_sent_namespace_and_names_the_organisation():
+    assert NS_SENT_MESSAGE.encode() in (REAL / "DZ_6452235.zfo").read_bytes()
+    message = read_real("DZ_6452235.zfo")
+    assert "organizationIdentifier=NTRCZ-00007064" in message.signer_subject
+
+
+def test_real_messages_are_judged_at_their_time_not_today():
+    """The ISDS certificates expired years ago: judged now, the path is no longer valid."""
+    error = refused(
+        "signer_not_trusted",
+        (REAL / "DDZ_3401761.zfo").read_bytes(),
+        trust_roots=POSTSIGNUM,
+        expected_recipient=None,
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert "not valid at 2026-01-01" in error.message
+
+
+def test_real_messages_need_the_postsignum_roots():
+    refused("signer_not_trusted", (REAL / "DDZ_3401761.zfo").read_bytes(), trust_roots=[default_pki().root_pem])
+    # the intermediates alone are no anchor
+    refused("signer_not_trusted", (REAL / "DDZ_3401761.zfo").read_bytes(), trust_roots=POSTSIGNUM[2:])
+
+
+def test_the_real_delivery_receipt_is_not_a_message():
+    error = refused("not_a_message", (REAL / "DD_6452235.zfo").read_bytes(), trust_roots=POSTSIGNUM)
+    assert "delivery receipt" in error.message
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("DDZ_3401761.zfo", b"test 2015-03-02 001", b"test 2015-03-02 002"),
+        ("DZ_6452235.zfo", b"<p:dbIDRecipient>uxidq2y<", b"<p:dbIDRecipient>2gfaasy<"),
+    ],
+)
+def test_a_changed_byte_in_a_real_message_is_refused(name, old, new):
+    data = (REAL / name).read_bytes()
+    assert data.count(old) == 1
+    refused("signature_invalid", data.replace(old, new), trust_roots=POSTSIGNUM)
+
+
+def test_a_changed_byte_in_the_signed_attributes_of_a_real_message_is_refused():
+    data = bytearray((REAL / "DDZ_3401761.zfo").read_bytes())
+    position = bytes(data).index(b"150302110308Z")  # the signingTime, UTCTime
+    data[position + 11] ^= 0x01
+    refused("signature_invalid", bytes(data), trust_roots=POSTSIGNUM)
+
+
+def test_the_manifest_stays_beside_the_real_messages():
+    manifest = (REAL / "MANIFEST.md").read_text(encoding="utf-8")
+    for name in ("DDZ_3401761.zfo", "DZ_6452235.zfo", "DD_6452235.zfo", "postsignum_qca2_root.pem"):
+        assert name in manifest and (REAL / name).is_file()
+
+
+def test_reading_real_messages_writes_no_warning():
+    """cryptography warned (UserWarning) about the over-long PostSignum organisation name on stderr."""
+    code = (
+        "import warnings, sys\n"
+        "warnings.simplefilter('error')\n"
+        "from pathlib import Path\n"
+        "from portal.signatures.databox import parse_zfo\n"
+        f"folder = Path({str(REAL)!r})\n"
+        "roots = [p.read_bytes() for p in sorted(folder.glob('*.pem'))]\n"
+        "for name in ('DDZ_3401761.zfo', 'DZ_6452235.zfo'):\n"
+        "    print(parse_zfo((folder / name).read_bytes(), trust_roots=roots, expected_recipient=None).message_id)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert done.stdout.split() == ["3401761", "6452235"] and done.stderr == ""
+
+
+# --- message shapes made with the test PKI ----------------------------------------------------------
+
+
+def test_inline_xml_attachments_with_several_siblings_are_kept_as_signed(pki):
+    fragment = (
+        '<f:zadost xmlns:f="urn:example:form"><f:ip>192.0.2.1</f:ip></f:zadost>\n'
+        '<f:priloha xmlns:f="urn:example:form" poznamka="a &gt; b">Čeština &amp; XML</f:priloha>'
+    ).encode()
+    files = [
+        XmlAttachment("formular.xml", fragment),
+        ("zadost.pdf", "application/pdf", MINIMAL_PDF),
+        XmlAttachment("druhy.xml", b"<a/><b/>", mime_type="text/xml"),
+    ]
+    message = parse_zfo(make_zfo(attachments=files), trust_roots=[pki.root_pem])
+    first, pdf, second = message.attachments
+    assert (first.kind, first.mime_type, first.data) == ("xml", "application/xml", fragment)
+    assert first.sha256 == hashlib.sha256(fragment).hexdigest() and first.size == len(fragment)
+    assert (pdf.kind, pdf.data) == ("file", MINIMAL_PDF)
+    assert (second.kind, second.mime_type, second.data) == ("xml", "text/xml", b"<a/><b/>")
+
+
+def test_inline_xml_attachment_without_an_element_is_not_a_message():
+    refused("not_a_message", make_zfo(attachments=[XmlAttachment("prazdny.xml", b"jen text")]))
+
+
+def test_an_envelope_without_files_is_not_a_message():
+    xml = message_xml()
+    start, end = xml.index(b"      <p:dmFiles>"), xml.index(b"</p:dmFiles>\n") + len(b"</p:dmFiles>\n")
+    error = refused("not_a_message", sign_cms(xml[:start] + xml[end:]))
+    assert "envelope" in error.message
+
+
+def test_a_revoked_signer_is_refused_only_when_revoked_before_signing():
+    """Revocation is checked against the configured CRLs at the signing time; a CRL published later
+    counts, and a revocation after the message was signed does not undo it."""
+    now = datetime.now(UTC)
+    revocable = make_isds_pki(signer_crl_url="http://crl.example.test/isds.crl")
+    zfo = make_zfo(signer=revocable.signer)
+    serial = revocable.signer.certificate.serial_number
+    issuer, key = revocable.intermediate, revocable.intermediate_key
+    before = make_crl(issuer, key, [(serial, now - timedelta(days=1))], at=now + timedelta(days=1))
+    refused("revoked", zfo, trust_roots=[revocable.root_pem], crls=[before])
+    after = make_crl(issuer, key, [(serial, now + timedelta(hours=1))], at=now + timedelta(days=1))
+    assert parse_zfo(zfo, trust_roots=[revocable.root_pem], crls=[after]).message_id
+    pem = serialization.Encoding.PEM
+    before_pem = x509.load_der_x509_crl(before).public_bytes(pem)
+    refused("revoked", zfo, trust_roots=[revocable.root_pem], crls=[before_pem])
+
+
+def test_to_json_has_the_inspected_facts(pki):
+    message = parse_zfo(make_zfo(), trust_roots=[pki.root_pem])
+    data = message.to_json()
+    assert data["accepted"] is True
+    assert data["delivered_at"] == "2022-09-09T08:15:30.250000Z"
+    assert data["chain"] == list(message.chain) and len(data["chain"]) == 3
+    assert data["attachments"] == [
+        {
+            "filename": "zadost.pdf",
+            "mime_type": "application/pdf",
+            "size": len(MINIMAL_PDF),
+            "sha256": hashlib.sha256(MINIMAL_PDF).hexdigest(),
+            "kind": "file",
+        }
+    ]
+
+
+def test_random_corruption_of_a_real_message_never_escapes_as_another_exception():
+    data = (REAL / "DZ_6452235.zfo").read_bytes()
+    expected = read_real("DZ_6452235.zfo")
+    rng = random.Random(20180425)  # noqa: S311 -- reproducible corruption
+    codes = set()
+    for _ in range(120):
+        corrupted = bytearray(data)
+        corrupted[rng.randrange(len(corrupted))] ^= 1 << rng.randrange(8)
+        try:
+            message = parse_zfo(bytes(corrupted), trust_roots=POSTSIGNUM, expected_recipient=None)
+        except DataboxError as error:
+            codes.add(error.code)
+        else:  # a flip outside what is signed (the unsigned timestamp, say): what was read is what was signed
+            assert message == expected
+    assert {"not_cms", "signature_invalid"} <= codes

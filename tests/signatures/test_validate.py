@@ -218,7 +218,8 @@ def test_in_process_validation_gives_the_same_verdict(
     test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate
 ) -> None:
     signed = test_pki.sign_pdf(application_pdf, "revoked")
-    assert validate_pdf(signed, time_limit=None) == validate_pdf(signed)
+    now = datetime.now(UTC)
+    assert validate_pdf(signed, time_limit=None, received_at=now) == validate_pdf(signed, received_at=now)
 
 
 def test_naive_datetimes_are_a_programming_error(application_pdf: bytes, test_pki: TestPKI) -> None:
@@ -380,12 +381,13 @@ def test_a_crl_not_signed_by_the_issuer_does_not_count(
 
 
 def test_after_deadline(test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate) -> None:
+    """Without a timestamp the receipt is the time judged (the claimed time is the signer's say-so)."""
     now = datetime.now(UTC).replace(microsecond=0)
     signed = test_pki.sign_pdf(application_pdf, signing_time=now - timedelta(hours=2))
-    accepted(validate_pdf(signed, deadline=now - timedelta(hours=1), received_at=now))
-    refused(validate_pdf(signed, deadline=now - timedelta(hours=3), received_at=now), Reason.AFTER_DEADLINE)
-    # The deadline is an exclusive end: signed exactly at it is too late.
-    refused(validate_pdf(signed, deadline=now - timedelta(hours=2), received_at=now), Reason.AFTER_DEADLINE)
+    accepted(validate_pdf(signed, deadline=now + timedelta(hours=1), received_at=now))
+    refused(validate_pdf(signed, deadline=now - timedelta(hours=1), received_at=now), Reason.AFTER_DEADLINE)
+    # The deadline is an exclusive end: received exactly at it is too late.
+    refused(validate_pdf(signed, deadline=now, received_at=now), Reason.AFTER_DEADLINE)
 
 
 def test_timestamp_beats_the_claimed_time(test_pki: TestPKI, application_pdf: bytes, validate_pdf: Validate) -> None:
@@ -469,6 +471,16 @@ def test_verdict_json(test_pki: TestPKI, application_pdf: bytes, validate_pdf: V
         "coverage": None,
         "document_sha256": hashlib.sha256(b"nonsense").hexdigest(),
         "signatures": [],
+        "report": {
+            "indication": "INDETERMINATE",
+            "sub_indication": "FORMAT_FAILURE",
+            "pades_level": None,
+            "qscd_certificate": None,
+            "qscd_trusted_list": None,
+            "judged_at": None,
+            "judged_at_basis": None,
+            "trusted_lists": [],
+        },
     }
 
 

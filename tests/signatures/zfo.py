@@ -120,8 +120,11 @@ def make_certificate(
     ca: bool,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    crl_url: str | None = None,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
 ) -> x509.Certificate:
-    """A certificate; self-signed when ``issuer`` is None (then ``issuer_key`` is its own key)."""
+    """A certificate; self-signed when ``issuer`` is None (then ``issuer_key`` is its own key).
+    ``crl_url`` adds a CRL distribution point (revocation is then checked against the given CRLs)."""
     now = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
@@ -152,7 +155,45 @@ def make_certificate(
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()), critical=False
         )
-    return builder.sign(issuer_key, hashes.SHA256())
+    if crl_url is not None:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    certificate = builder.sign(issuer_key, hashes.SHA256())
+    if hash_algorithm is not None and not isinstance(hash_algorithm, hashes.SHA256):
+        certificate = _resign(certificate, issuer_key, hash_algorithm)
+    return certificate
+
+
+def _resign(certificate: x509.Certificate, issuer_key: Any, hash_algorithm: hashes.HashAlgorithm) -> x509.Certificate:
+    """The certificate signed again with ``hash_algorithm`` (RSA), which cryptography's builder no longer
+    does for SHA-1: how certificates from before 2011 were signed."""
+    parsed = cms.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    algorithm = {"algorithm": f"{hash_algorithm.name}_rsa"}
+    tbs = parsed["tbs_certificate"].copy()
+    tbs["signature"] = algorithm
+    signature = issuer_key.sign(tbs.dump(force=True), padding.PKCS1v15(), hash_algorithm)
+    resigned = cms.Certificate({"tbs_certificate": tbs, "signature_algorithm": algorithm, "signature_value": signature})
+    return x509.load_der_x509_certificate(resigned.dump())
+
+
+def make_crl(
+    issuer: x509.Certificate, issuer_key: Any, revoked: Sequence[tuple[int, datetime]], *, at: datetime | None = None
+) -> bytes:
+    """A DER CRL by ``issuer`` listing ``(serial, revoked_at)``, issued at ``at`` (default now)."""
+    now = at or datetime.now(UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now)
+        .next_update(now + timedelta(days=7))
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()), critical=False)
+        .add_extension(x509.CRLNumber(1), critical=False)
+    )
+    for serial, revoked_at in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(revoked_at).build()
+        )
+    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def make_isds_pki(
@@ -162,8 +203,11 @@ def make_isds_pki(
     key_type: str = "rsa",
     signer_not_before: datetime | None = None,
     signer_not_after: datetime | None = None,
+    signer_crl_url: str | None = None,
+    signer_hash: hashes.HashAlgorithm | None = None,
 ) -> IsdsPki:
-    """Root → (intermediate →) the ISDS-like signing certificate. ``key_type``: "rsa" or "ec"."""
+    """Root → (intermediate →) the ISDS-like signing certificate. ``key_type``: "rsa" or "ec";
+    ``signer_hash``: the digest the issuer signs the signer's certificate with (SHA-256)."""
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     root = make_certificate(_name(root_name, "Test PKI"), root_key.public_key(), issuer_key=root_key, ca=True)
     issuer, issuer_key = root, root_key
@@ -190,6 +234,8 @@ def make_isds_pki(
         ca=False,
         not_before=signer_not_before,
         not_after=signer_not_after,
+        crl_url=signer_crl_url,
+        hash_algorithm=signer_hash,
     )
     signer = ZfoSigner(
         certificate=signer_cert,
@@ -219,11 +265,30 @@ def isds_time(moment: datetime | str) -> str:
     return local.isoformat(timespec="milliseconds")
 
 
+@dataclass(frozen=True)
+class XmlAttachment:
+    """An attachment sent as inline XML (``dmXMLContent``): ``fragment`` is written verbatim inside it
+    and may hold several sibling elements."""
+
+    filename: str
+    fragment: bytes
+    mime_type: str = ""
+
+
 def _attachment_fields(item: Any) -> tuple[str, str, bytes]:
+    if isinstance(item, XmlAttachment):
+        return item.filename, item.mime_type, item.fragment
     if isinstance(item, tuple):
         filename, mime_type, data = item
         return filename, mime_type, data
     return item.filename, item.mime_type, item.data
+
+
+def _content_element(item: Any, data: bytes) -> str:
+    if isinstance(item, XmlAttachment):
+        return f"<p:dmXMLContent>{data.decode('utf-8')}</p:dmXMLContent>"
+    encoded = base64.encodebytes(data).decode("ascii").strip()  # wrapped at 76 columns
+    return f"<p:dmEncodedContent>{encoded}</p:dmEncodedContent>"
 
 
 def _timed_element(name: str, value: datetime | str | None) -> str:
@@ -245,18 +310,18 @@ def message_xml(
 ) -> bytes:
     """The signed content of a ZFO (``SignedMessageDownload``'s ``MessageDownloadResponse``).
 
-    Attachments are ``(filename, mime_type, data)`` tuples or objects with those attributes. A
+    Attachments are ``(filename, mime_type, data)`` tuples, objects with those attributes, or
+    :class:`XmlAttachment` (inline XML). A
     ``None`` time is written as ``xsi:nil``; a ``str`` time is written verbatim.
     """
     files = []
     for index, item in enumerate(attachments):
         filename, mime_type, data = _attachment_fields(item)
-        encoded = base64.encodebytes(data).decode("ascii").strip()  # wrapped at 76 columns
         files.append(
             f"        <p:dmFile dmMimeType={quoteattr(mime_type)}"
             f' dmFileMetaType="{"main" if index == 0 else "enclosure"}"'
             f' dmFileDescr={quoteattr(filename)} dmFileGuid="" dmUpFileGuid="" dmFormat="">\n'
-            f"          <p:dmEncodedContent>{encoded}</p:dmEncodedContent>\n"
+            f"          {_content_element(item, data)}\n"
             f"        </p:dmFile>"
         )
     envelope = (
@@ -348,6 +413,60 @@ def sign_cms(
     if not signed_attributes:
         options.append(pkcs7.PKCS7Options.NoAttributes)
     der = builder.sign(serialization.Encoding.DER, options)
+    return to_ber_indefinite(der) if ber else der
+
+
+def sign_cms_with(
+    content: bytes,
+    signer: ZfoSigner | None = None,
+    *,
+    digest_algorithm: str = "sha1",
+    signing_time: datetime | None = None,
+    ber: bool = True,
+) -> bytes:
+    """CMS SignedData built with asn1crypto, for what cryptography's builder refuses to make: SHA-1
+    (as ISDS signed in 2009-2010) or MD5 as the digest, RSA PKCS #1 v1.5 as the signature."""
+    signer = signer or default_pki().signer
+    hash_cls = {"sha1": hashes.SHA1, "md5": hashes.MD5, "sha256": hashes.SHA256}[digest_algorithm]
+    hasher = hashes.Hash(hash_cls())
+    hasher.update(content)
+    attributes = [
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        cms.CMSAttribute(
+            {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time or datetime.now(UTC)})]}
+        ),
+        cms.CMSAttribute({"type": "message_digest", "values": [hasher.finalize()]}),
+    ]
+    signed_attrs = cms.CMSAttributes(attributes)
+    signature = signer.key.sign(signed_attrs.dump(), padding.PKCS1v15(), hash_cls())
+    certificate = cms.Certificate.load(signer.certificate.public_bytes(serialization.Encoding.DER))
+    chain = [cms.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in signer.chain]
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": {"algorithm": digest_algorithm},
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+            "signature": signature,
+        }
+    )
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": digest_algorithm}],
+            "encap_content_info": {"content_type": "data", "content": content},
+            "certificates": [certificate, *chain],
+            "signer_infos": [signer_info],
+        }
+    )
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
     return to_ber_indefinite(der) if ber else der
 
 

@@ -1,0 +1,1 @@
+"""The pages a Czech public body's site must have: accessibility statement, privacy notice, contacts."""
