@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.access.views import bp as access_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.audit.views import bp as audit_bp
+    from portal.dashboard.views import bp as dashboard_bp
     from portal.elections.views import bp as elections_bp
     from portal.filming.staff_views import bp as filming_staff_bp
     from portal.filming.views import bp as filming_bp
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(filming_staff_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(night_bp)
+    app.register_blueprint(dashboard_bp)
 
     from portal.legal.views import init_app as init_legal
 

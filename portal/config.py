@@ -29,6 +29,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "REDIS_URL": ("PORTAL_REDIS_URL", str),
     "BASE_URL": ("PORTAL_BASE_URL", str),
+    "FEED_URL": ("PORTAL_FEED_URL", str),
     "MAIL_BACKEND": ("PORTAL_MAIL_BACKEND", str),
     "MAIL_SENDER": ("PORTAL_MAIL_SENDER", str),
     "SMTP_HOST": ("PORTAL_SMTP_HOST", str),
@@ -83,6 +84,8 @@ def default_settings() -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PORTAL_REDIS_URL": "",
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+        #: The feed proxy's address as outlets reach it: the overview links its /whoami self-test.
+        "PORTAL_FEED_URL": "http://127.0.0.1:8080",
         "PORTAL_MAIL_BACKEND": "smtp",  # smtp | console
         "PORTAL_MAIL_SENDER": "Volební portál ČSÚ <volby-media@czso.cz>",
         "PORTAL_SMTP_HOST": "localhost",

@@ -45,7 +45,8 @@ REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 
 @bp.get("/staff/applications")
 def queue() -> str:
-    form = QueueFilterForm(request.args, meta={"csrf": False})
+    # What waits for a decision, unless another state (or "any") is asked for.
+    form = QueueFilterForm(request.args, meta={"csrf": False}, state=VersionState.SUBMITTED.value)
     form.election.choices = [SelectChoice("", _("All elections"))] + [
         SelectChoice(e.code, e.display_name) for e in all_elections()
     ]

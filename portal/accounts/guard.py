@@ -152,3 +152,5 @@ def _second_factor_prompt() -> Response:
 
 def init_app(app: Flask) -> None:
     app.before_request(guard_request)
+    # Templates ask the same table, so that nobody is shown a link the policy would refuse.
+    app.jinja_env.globals.update(may=may, Kind=Kind, Action=Action)

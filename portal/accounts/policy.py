@@ -172,6 +172,9 @@ ROUTES: Mapping[str, tuple[Kind, Action]] = {
     "site.home": (_K.SITE, _A.VIEW),
     "site.healthz": (_K.SITE, _A.VIEW),
     "site.set_language": (_K.SITE, _A.VIEW),
+    "dashboard.start": (_K.SITE, _A.VIEW),  # sends the signed-in to their page, others to sign in
+    "dashboard.overview": (_K.ORGANISATION, _A.VIEW),
+    "dashboard.work": (_K.ELECTION, _A.REPORT),
     "legal.accessibility": (_K.SITE, _A.VIEW),
     "legal.privacy": (_K.SITE, _A.VIEW),
     "legal.contact": (_K.SITE, _A.VIEW),

@@ -174,7 +174,7 @@ def login() -> str | Response:
             form.form_errors.append(_("Confirm your e-mail address first: open the link we sent you."))
         else:
             db.session.commit()
-            next_url = safe_next_url(request.args.get("next"))
+            next_url = safe_next_url(request.args.get("next"), "dashboard.start")
             if user.has_second_factor:
                 session[PENDING_SECOND_FACTOR] = user.session_token
                 return redirect(url_for("accounts.second_factor", next=next_url))
@@ -212,7 +212,7 @@ def second_factor() -> str | Response:
                 mark_second_factor(user)
             else:
                 start_session(user, second_factor=True)
-            return redirect(safe_next_url(request.args.get("next")))
+            return redirect(safe_next_url(request.args.get("next"), "dashboard.start"))
     return render_template("accounts/second_factor.html", form=form)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 
@@ -12,12 +12,9 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # it only reads
 
-    action = StringField(
-        _l("Action starts with"),
-        validators=[Optional(), Length(max=100)],
-        description=_l("For example organisation. or election.updated"),
-    )
-    subject_type = StringField(_l("Subject type"), validators=[Optional(), Length(max=100)])
+    #: A choice list of the actions in words; its values are action codes or a family's prefix.
+    action = SelectField(_l("Action"), validators=[Optional(), Length(max=100)], validate_choice=False)
+    subject_type = SelectField(_l("Subject"), validators=[Optional(), Length(max=100)], validate_choice=False)
     subject_id = StringField(_l("Subject ID"), validators=[Optional(), Length(max=100)])
     actor = StringField(_l("Actor's e-mail"), validators=[Optional(), Length(max=254)])
     date_from = DateField(_l("From (day, Prague time)"), validators=[Optional()])

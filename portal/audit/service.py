@@ -206,7 +206,8 @@ def record(
         "before": json.loads(_canonical(jsonable(before))) if before is not None else None,
         "after": json.loads(_canonical(jsonable(after))) if after is not None else None,
         "reason": reason,
-        "client_address": client_address,
+        # An event made by a request carries the request's client address unless the caller names one.
+        "client_address": client_address if client_address is not None else request_client_address(),
         "previous_hash": previous_hash,
     }
     event = AuditEvent(**values, hash=_hash(values))

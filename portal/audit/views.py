@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
-from datetime import UTC, time
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal import csvsafe
 from portal.audit.forms import AuditFilterForm
+from portal.audit.labels import ACTION_GROUPS, ACTION_LABELS, action_label, subject_label
 from portal.audit.models import AuditEvent
 from portal.audit.service import EventFilter, changes, iter_events, select_events
 from portal.db import utcnow
 from portal.elections.prague import at_prague, end_of_prague_day
 from portal.extensions import db
+from portal.templating import format_prague_datetime
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 
@@ -42,8 +48,34 @@ CSV_DELIMITER = ";"
 BOM = "\ufeff"
 
 
+#: An instant as ``jsonable`` records it: ISO 8601 with an offset.
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
 def _filter_form() -> AuditFilterForm:
-    return AuditFilterForm(formdata=request.args)
+    form = AuditFilterForm(formdata=request.args)
+    form.action.choices = _action_choices(form.action.data or "")
+    form.subject_type.choices = _subject_choices(form.subject_type.data or "")
+    return form
+
+
+def _action_choices(current: str) -> list[SelectChoice]:
+    """Every action in words: the families first, then each action recorded or known, by its words."""
+    recorded = set(db.session.scalars(select(AuditEvent.action).distinct()).all())
+    codes = recorded | set(ACTION_LABELS) | ({current} if current else set())
+    groups = [SelectChoice(prefix, str(label), optgroup=_("Groups")) for prefix, label in ACTION_GROUPS.items()]
+    actions = sorted(
+        (SelectChoice(code, action_label(code), optgroup=_("Actions")) for code in codes if code not in ACTION_GROUPS),
+        key=lambda c: c.label.casefold(),
+    )
+    return [SelectChoice("", _("Any action")), *groups, *actions]
+
+
+def _subject_choices(current: str) -> list[SelectChoice]:
+    recorded = set(db.session.scalars(select(AuditEvent.subject_type).distinct()).all())
+    codes = recorded | ({current} if current else set())
+    choices = sorted((SelectChoice(code, subject_label(code)) for code in codes), key=lambda c: c.label.casefold())
+    return [SelectChoice("", _("Any subject")), *choices]
 
 
 def _event_filter(form: AuditFilterForm) -> EventFilter:
@@ -64,10 +96,25 @@ def _filter_arguments(form: AuditFilterForm) -> dict[str, str]:
 
 
 def display_value(value: object) -> str:
-    """A recorded value as staff read it: text as is, anything else as compact JSON."""
+    """A recorded value as staff read it: text as is, anything else as compact JSON; instants
+    (recorded in UTC) in Prague time, like every other time on the page."""
+    value = _in_prague_time(value)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _in_prague_time(value: object) -> object:
+    if isinstance(value, str) and ISO_INSTANT.match(value):
+        try:
+            return format_prague_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {key: _in_prague_time(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_in_prague_time(item) for item in value]
+    return value
 
 
 @bp.get("/staff/audit")
@@ -84,6 +131,8 @@ def index() -> str:
         filters=_filter_arguments(form),
         changes=changes,
         display_value=display_value,
+        action_label=action_label,
+        subject_label=subject_label,
     )
 
 

@@ -72,6 +72,24 @@ class PermitRequestForm(FlaskForm):
     save = SubmitField(_l("Save draft"))
     submit_request = SubmitField(_l("Submit to the office"))
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # What a submission needs, marked in the form; a draft may be saved without most of it.
+        required = [
+            self.applicant_name,
+            self.applicant_phone,
+            self.applicant_email,
+            self.newsroom_name,
+            self.newsroom_address,
+            self.kinds,
+            self.scope,
+            self.preferred_area,
+        ]
+        first = self.persons[0].form  # the other rows are optional; each filled one needs all three
+        required += [first.name, first.phone, first.email]
+        for field in required:
+            field.flags.required = True
+
     def set_area_choices(self) -> None:
         self.preferred_area.choices = [SelectChoice("", "–"), *area_choices()]
 

@@ -27,6 +27,7 @@ from portal.templating import format_prague_date
 
 FIELD_ERRORS = {
     "required": _l("This field is required."),
+    "required_person": _l("Name at least one person: a permit is for a person."),
     "invalid_email": _l("Enter a valid e-mail address."),
     "invalid_phone": _l("Enter a valid phone number, for example +420 274 051 111."),
     "too_long": _l("At most %(max)d characters."),

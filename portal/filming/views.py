@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
@@ -25,6 +26,7 @@ from portal.elections.service import election_by_code
 from portal.extensions import db
 from portal.filming import service, signing
 from portal.filming.areas import area_value, parse_area
+from portal.filming.completeness import Readiness, readiness, refuse_empty
 from portal.filming.content import PersonContent, RequestContent
 from portal.filming.errors import ContentInvalid, DeadlinePassed, FilmingError, SignatureRefused
 from portal.filming.forms import DownloadForm, PermitRequestForm, SignedRequestForm
@@ -78,8 +80,11 @@ def election_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
                 return outcome
         elif not is_open:
             flash(error_message(DeadlinePassed(service.requests_close_at(election))), "error")
+    check = readiness(draft, at=now) if draft is not None else Readiness()
     return render_template(
         "filming/election.html",
+        ready=draft is not None and check.ready,
+        missing=_problem_items(check, election),
         organisation=organisation,
         election=election,
         draft=draft,
@@ -98,7 +103,9 @@ def election_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
 def _save(form: PermitRequestForm, organisation: Organisation, election: Election) -> WerkzeugResponse | None:
     now = utcnow()
     try:
-        draft = service.save_draft(organisation, election, _content(form), user=current_user, at=now)
+        content = _content(form)
+        refuse_empty(content)
+        draft = service.save_draft(organisation, election, content, user=current_user, at=now)
         if form.submit_request.data:
             service.submit(draft, user=current_user, at=now)
     except ContentInvalid as invalid:
@@ -130,6 +137,10 @@ def request_pdf(organisation_id: int, code: str) -> Response:
     draft = service.draft_of(organisation, election)
     if draft is None:
         abort(404)
+    check = readiness(draft, at=utcnow())
+    if not check.ready:
+        _flash_not_ready(_("The PDF is offered once the request is complete."), check, organisation, election)
+        return redirect(_page_url(organisation, election, anchor="readiness"))  # type: ignore[return-value]
     response = Response(render_request_pdf(draft, language=form.lang.data), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{draft.reference}-{form.lang.data}.pdf"'
     return response
@@ -150,8 +161,12 @@ def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
     draft = service.draft_of(organisation, election)
     if draft is None:
         abort(404)
-    data = form.signed_pdf.data.read()
     now = utcnow()
+    check = readiness(draft, at=now)
+    if not check.ready:
+        _flash_not_ready(_("The signed PDF was not accepted: the request is not ready."), check, organisation, election)
+        return redirect(_page_url(organisation, election, anchor="readiness"))
+    data = form.signed_pdf.data.read()
     try:
         signing.submit_signed_upload(draft, data, user=current_user, at=now)
     except SignatureRefused as refused:
@@ -284,3 +299,47 @@ def _attach_errors(form: PermitRequestForm, invalid: ContentInvalid) -> None:
         else:
             field = getattr(form, name)
         field.errors = [*field.errors, message]
+
+
+def _problem_items(check: Readiness, election: Election) -> list[tuple[str, str, str]]:
+    """(input id, label, message) for each problem of the draft, labelled as the form labels its inputs."""
+    form = PermitRequestForm(formdata=None)
+    items = []
+    for problem in check.problems:
+        if problem.anchor == "deadline":
+            items.append((problem.anchor, "", error_message(DeadlinePassed(service.requests_close_at(election)))))
+            continue
+        items.append(
+            (problem.anchor, _input_label(form, problem.anchor), field_error_message(problem.code, problem.detail))
+        )
+    return items
+
+
+def _input_label(form: PermitRequestForm, anchor: str) -> str:
+    """``Your phone``, ``Person 2: E-mail``; empty for an anchor that is no input."""
+    name, _sep, rest = anchor.partition("-")
+    if name not in form:
+        return ""
+    if name == "persons" and rest:
+        row, _sep, sub = rest.partition("-")
+        person = _("Person %(number)d", number=int(row) + 1)
+        return f"{person}: {form.persons[int(row)].form[sub].label.text}"
+    if name == "persons":
+        return _("Persons: one permit each")
+    return str(form[name].label.text)
+
+
+def _flash_not_ready(lead: str, check: Readiness, organisation: Organisation, election: Election) -> None:
+    """A refusal that names each problem and links to its input on the election's page."""
+    target = _page_url(organisation, election)
+    links = [
+        Markup('<li><a href="{url}#{anchor}">{text}</a></li>').format(
+            url=target, anchor=anchor, text=f"{label}: {message}" if label else message
+        )
+        for anchor, label, message in _problem_items(check, election)
+    ]
+    flash(Markup("{lead}<ul>{items}</ul>").format(lead=escape(lead), items=Markup("").join(links)), "error")
+
+
+def _page_url(organisation: Organisation, election: Election, anchor: str | None = None) -> str:
+    return url_for("filming.election_page", organisation_id=organisation.id, code=election.code, _anchor=anchor)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from allowlist.addresses import AddressListRefused, AddressPolicy, parse_address_list
+from allowlist.addresses import AddressPolicy, AddressRefused, parse_host_address
 from portal.registration.errors import ContentInvalid
 from portal.registration.models import (
     MAX_PRODUCTION_ADDRESSES,
@@ -46,6 +46,7 @@ class CleanContent:
 def clean_content(content: ApplicationContent, policy: AddressPolicy, *, require_complete: bool) -> CleanContent:
     """Normalise and check everything; all problems at once, by field. A draft may be incomplete."""
     errors: dict[str, tuple[str, dict[str, object]]] = {}
+    entries: dict[str, list[tuple[int, str, dict[str, object]]]] = {}
     email = content.contact_email.strip()
     if email:
         try:
@@ -59,8 +60,8 @@ def clean_content(content: ApplicationContent, policy: AddressPolicy, *, require
     if not phone and require_complete and "contact_phone" not in errors:
         errors["contact_phone"] = ("required", {})
 
-    production = _addresses("production", content.production, MAX_PRODUCTION_ADDRESSES, policy, errors)
-    test = _addresses("test", content.test, MAX_TEST_ADDRESSES, policy, errors)
+    production = _addresses("production", content.production, MAX_PRODUCTION_ADDRESSES, policy, errors, entries)
+    test = _addresses("test", content.test, MAX_TEST_ADDRESSES, policy, errors, entries)
     if require_complete and not production and "production" not in errors:
         errors["production"] = ("required", {})
     both = set(production) & set(test)
@@ -71,7 +72,7 @@ def clean_content(content: ApplicationContent, policy: AddressPolicy, *, require
     if len(content.note) > MAX_NOTE_LENGTH:
         errors["note"] = ("too_long", {"max": MAX_NOTE_LENGTH})
     if errors:
-        raise ContentInvalid(errors)
+        raise ContentInvalid(errors, entries)
     return CleanContent(email, phone, production, test, content.accept_terms, content.note.strip())
 
 
@@ -88,17 +89,42 @@ def _e164(raw: str, errors: dict[str, tuple[str, dict[str, object]]]) -> str:
 
 
 def _addresses(
-    field: str, raw: Sequence[str], limit: int, policy: AddressPolicy, errors: dict[str, tuple[str, dict[str, object]]]
+    field: str,
+    raw: Sequence[str],
+    limit: int,
+    policy: AddressPolicy,
+    errors: dict[str, tuple[str, dict[str, object]]],
+    entries: dict[str, list[tuple[int, str, dict[str, object]]]],
 ) -> list[str]:
-    entries = [entry.strip() for entry in raw if entry.strip()]
-    if len(entries) > limit:
+    """The canonical addresses of the filled rows; every refused row is reported, by its position.
+
+    ``errors[field]`` keeps the first refusal (what the API reports); ``entries[field]`` has all of
+    them as (row as typed, code, detail), so a form can name "Production address 3" and the rest.
+    """
+    filled = [(position, entry.strip()) for position, entry in enumerate(raw) if entry.strip()]
+    if len(filled) > limit:
         errors[field] = ("too_many", {"max": limit})
         return []
-    try:
-        return [str(address) for address in parse_address_list(entries, policy)]
-    except AddressListRefused as refused:
-        errors[field] = (f"address_{refused.code}", {"address": refused.value, "index": refused.index})
+    addresses: list[str] = []
+    refused: list[tuple[int, str, dict[str, object]]] = []
+    seen: set[str] = set()
+    for index, (position, text) in enumerate(filled):
+        try:
+            canonical = str(parse_host_address(text, policy))
+        except AddressRefused as refusal:
+            refused.append((position, f"address_{refusal.code}", {"address": text, "index": index}))
+            continue
+        if canonical in seen:
+            refused.append((position, "address_duplicate", {"address": text, "index": index}))
+            continue
+        seen.add(canonical)
+        addresses.append(canonical)
+    if refused:
+        _position, code, detail = refused[0]
+        errors[field] = (code, detail)
+        entries[field] = refused
         return []
+    return addresses
 
 
 def content_digest(version: ApplicationVersion) -> str:

@@ -46,9 +46,14 @@ class QuotaExceeded(RegistrationError):
 
 @dataclass
 class ContentInvalid(RegistrationError):
-    """Field name -> (code, detail); details are the data a message needs (an address, an index)."""
+    """Field name -> (code, detail); details are the data a message needs (an address, an index).
+
+    ``entries`` holds every refused row of a list field (name -> [(row as typed, code, detail)]):
+    ``errors`` names only the first problem of each field.
+    """
 
     errors: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
+    entries: dict[str, list[tuple[int, str, dict[str, object]]]] = field(default_factory=dict)
     code: str = "content_invalid"
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, FieldList, IntegerField, StringField, SubmitField, TelField, TextAreaField
+from wtforms.fields import Label
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import HiddenInput
 
@@ -31,6 +33,20 @@ class ApplicationForm(FlaskForm):
     save = SubmitField(_l("Save draft"))
     submit_application = SubmitField(_l("Submit to the office"))
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Each address row gets its own label ("Production address 3"), so a screen reader and the
+        # error summary can tell the ten inputs apart.
+        for position, entry in enumerate(self.production, start=1):
+            entry.label = Label(entry.id, _("Production address %(number)d", number=position))
+        for position, entry in enumerate(self.test, start=1):
+            entry.label = Label(entry.id, _("Test address %(number)d", number=position))
+        # What a submission needs: marked in the form; a draft may still be saved without it.
+        for field in (self.contact_email, self.contact_phone, self.production[0], self.accept_terms):
+            field.flags.required = True
+        # The checkbox's label carries the mark itself (the other inputs get it from the form macro).
+        self.accept_terms.label = Label(self.accept_terms.id, f"{self.accept_terms.label.text} *")
+
 
 class SignedUploadForm(FlaskForm):
     signed_pdf = FileField(
@@ -41,6 +57,15 @@ class SignedUploadForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: only its CSRF token matters."""
+
+
+class WithdrawForm(FlaskForm):
+    """The outlet's confirmation that it gives up the access in force."""
+
+    confirm = BooleanField(
+        _l("I understand that our addresses lose access and that coming back needs a new signed application."),
+        validators=[InputRequired(_l("Tick the box to confirm the withdrawal."))],
+    )
 
 
 class DecisionForm(FlaskForm):

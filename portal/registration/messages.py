@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import flash
 from flask_babel import gettext as _
@@ -22,6 +23,9 @@ from portal.registration.errors import (
     StaleVersion,
 )
 from portal.templating import format_prague_date
+
+if TYPE_CHECKING:
+    from portal.registration.completeness import Problem
 
 ADDRESS_REFUSALS = {
     "empty": _l("is empty"),
@@ -99,6 +103,32 @@ def field_error_message(code: str, detail: dict[str, object]) -> str:
     return str(FIELD_ERRORS[code]) % detail if detail else str(FIELD_ERRORS[code])
 
 
+FIELD_NAMES = {
+    "contact_email": _l("Contact e-mail"),
+    "contact_phone": _l("Contact phone"),
+    "production": _l("Production addresses"),
+    "test": _l("Test addresses"),
+    "accept_terms": _l("Terms"),
+    "note": _l("Note"),
+}
+
+
+def field_name(name: str, position: int | None = None) -> str:
+    """How the form names a field: ``Contact phone``, ``Production address 3`` (``position`` 0-based)."""
+    if position is not None and name == "production":
+        return _("Production address %(number)d", number=position + 1)
+    if position is not None and name == "test":
+        return _("Test address %(number)d", number=position + 1)
+    return str(FIELD_NAMES.get(name, name))
+
+
+def problem_message(problem: Problem) -> str:
+    """The words for one problem of a draft: the service's error, or the field's own message."""
+    if problem.error is not None:
+        return error_message(problem.error)
+    return field_error_message(problem.code, problem.detail)
+
+
 def error_message(error: RegistrationError) -> str:
     if isinstance(error, DeadlinePassed):
         return _(
@@ -143,7 +173,9 @@ def error_message(error: RegistrationError) -> str:
     if isinstance(error, AttachmentNotBound):
         return _("The attachment is neither the PDF the portal generated for this application nor a signed copy of it.")
     if isinstance(error, ContentInvalid):
-        problems = "; ".join(field_error_message(code, detail) for code, detail in error.errors.values())
+        from portal.registration.completeness import content_problems
+
+        problems = " ".join(f"{field_name(p.field, p.position)}: {problem_message(p)}" for p in content_problems(error))
         return _("The application is not complete or not valid: %(problems)s", problems=problems)
     if isinstance(error, IllegalTransition):
         return _("This is not possible in the application's current state.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal.accounts.access import load_organisation
 from portal.accounts.policy import Action, Kind
@@ -13,13 +14,15 @@ from portal.elections.service import election_by_code, elections_open_for_applic
 from portal.extensions import db
 from portal.registration import service, signing
 from portal.registration.access import load_application
+from portal.registration.completeness import Readiness, content_problems, readiness
 from portal.registration.content import TERMS_VERSION, ApplicationContent
 from portal.registration.errors import ContentInvalid, RegistrationError
-from portal.registration.forms import ApplicationForm, ConfirmForm, SignedUploadForm
-from portal.registration.messages import commit_and_report, error_message, field_error_message
-from portal.registration.models import AddressKind, Application
+from portal.registration.forms import ApplicationForm, ConfirmForm, SignedUploadForm, WithdrawForm
+from portal.registration.messages import commit_and_report, error_message, problem_message
+from portal.registration.models import AddressKind, Application, VersionState
 from portal.registration.pdf import OFFICE_DATA_BOX, render_application_pdf
 from portal.registration.signing import LANGUAGES
+from portal.templating import error_items
 
 bp = Blueprint("registration", __name__, template_folder="templates")
 
@@ -91,17 +94,24 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
             return redirect(
                 url_for("registration.detail", organisation_id=organisation_id, application_id=application.id)
             )
+    now = utcnow()
+    check = readiness(version, service.address_policy(), at=now) if editable else Readiness()
+    unsaved = request.method == "POST" and bool(error_items(form) or form.form_errors)
     return render_template(
         "registration/detail.html",
         application=application,
         version=version,
         form=form,
         editable=editable,
+        # Unsaved changes with errors: the PDF of the stored draft would not be what the outlet sees.
+        unsaved=unsaved,
+        ready=check.ready and not unsaved,
+        missing=_problem_items(check, ApplicationForm(formdata=None)),
         confirm=ConfirmForm(),
         upload=SignedUploadForm(),
         office_data_box=OFFICE_DATA_BOX,
         terms_version=TERMS_VERSION,
-        now=utcnow(),
+        now=now,
     )
 
 
@@ -112,6 +122,12 @@ def pdf(organisation_id: int, application_id: int) -> Response:
     language = request.args.get("lang", current_user.language)
     if language not in LANGUAGES:
         abort(404)
+    if application.latest.state is VersionState.DRAFT:
+        check = readiness(application.latest, service.address_policy(), at=utcnow())
+        if not check.ready:
+            # Nobody should sign what the upload would refuse.
+            _flash_not_ready(_("The PDF is offered once the application is complete."), check, application)
+            return redirect(_detail_url(application, anchor="readiness"))
     data = render_application_pdf(application.latest, language=language)
     response = Response(data, mimetype="application/pdf")
     filename = f"{application.reference}-v{application.latest.number}-{language}.pdf"
@@ -132,8 +148,12 @@ def upload_signed(organisation_id: int, application_id: int) -> Response:
         for message in form.signed_pdf.errors:
             flash(str(message), "error")
         return redirect(target)
-    data = form.signed_pdf.data.read()
     now = utcnow()
+    check = readiness(application.latest, service.address_policy(), at=now)
+    if not check.ready:
+        _flash_not_ready(_("The signed PDF was not accepted: the application is not ready."), check, application)
+        return redirect(_detail_url(application, anchor="readiness"))
+    data = form.signed_pdf.data.read()
     try:
         signing.submit_signed_upload(application.latest, data, service.address_policy(), user=current_user, at=now)
     except signing.SignatureRefused as refused:
@@ -164,10 +184,19 @@ def amend(organisation_id: int, application_id: int) -> Response:
     )
 
 
-@bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/withdraw")
-def withdraw(organisation_id: int, application_id: int) -> Response:
-    return _act(
-        organisation_id, application_id, Action.WITHDRAW, service.withdraw, _("The application has been withdrawn.")
+@bp.route("/organisations/<int:organisation_id>/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
+def withdraw(organisation_id: int, application_id: int) -> str | Response:
+    """Withdrawing an approved application cuts access and cannot be undone: it asks first."""
+    application = load_application(application_id, Action.WITHDRAW, organisation_id=organisation_id)
+    in_force = application.in_force
+    done = _("The application has been withdrawn.")
+    if in_force is None and request.method == "POST":
+        return _act(organisation_id, application_id, Action.WITHDRAW, service.withdraw, done)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        return _act(organisation_id, application_id, Action.WITHDRAW, service.withdraw, done)
+    return render_template(
+        "registration/withdraw.html", application=application, in_force=in_force, form=form, now=utcnow()
     )
 
 
@@ -194,15 +223,53 @@ def _form_data(application: Application) -> dict[str, object]:
 
 
 def _attach_errors(form: ApplicationForm, invalid: ContentInvalid) -> None:
-    for field_name, (code, detail) in invalid.errors.items():
-        message = field_error_message(code, detail)
-        field = getattr(form, field_name)
-        index = detail.get("index")
-        if isinstance(index, int) and field_name in ("production", "test"):
-            # The list was compacted (blank rows dropped): find the row holding the refused text.
-            target = next(
-                (entry for entry in field if (entry.data or "").strip() == detail.get("address")), field[index]
-            )
-            target.errors = [*target.errors, message]
+    """Each problem next to its input: every refused address row, by the position the outlet sees."""
+    for problem in content_problems(invalid):
+        message = problem_message(problem)
+        if problem.position is not None:
+            target = getattr(form, problem.field)[problem.position]
         else:
-            field.errors = [*field.errors, message]
+            target = getattr(form, problem.field)
+        target.errors = [*target.errors, message]
+
+
+def _problem_items(check: Readiness, form: ApplicationForm) -> list[tuple[str, str, str]]:
+    """(input id, label, message) for each problem, labelled as the form labels its inputs."""
+    items = []
+    for problem in check.problems:
+        items.append(
+            (problem.anchor, "" if problem.error else _input_label(form, problem.anchor), problem_message(problem))
+        )
+    return items
+
+
+def _input_label(form: ApplicationForm, anchor: str) -> str:
+    """The label of the input ``anchor`` (``contact_phone``, ``production-2``); empty for none."""
+    name, _sep, row = anchor.partition("-")
+    if name not in form:
+        return ""
+    field = form[name]
+    if row.isdigit():
+        field = field[int(row)]
+    return str(field.label.text)
+
+
+def _flash_not_ready(lead: str, check: Readiness, application: Application) -> None:
+    """A refusal that names each problem and links to its input on the application's page."""
+    target = _detail_url(application)
+    links = [
+        Markup('<li><a href="{url}#{anchor}">{text}</a></li>').format(
+            url=target, anchor=anchor, text=f"{label}: {message}" if label else message
+        )
+        for anchor, label, message in _problem_items(check, ApplicationForm(formdata=None))
+    ]
+    flash(Markup("{lead}<ul>{items}</ul>").format(lead=escape(lead), items=Markup("").join(links)), "error")
+
+
+def _detail_url(application: Application, anchor: str | None = None) -> str:
+    return url_for(
+        "registration.detail",
+        organisation_id=application.organisation_id,
+        application_id=application.id,
+        _anchor=anchor,
+    )

@@ -34,7 +34,9 @@ def test_queue_lists_waiting_applications_first_and_flags_conflicts(client, revi
     waiting = make_application(election, production=["192.0.2.1", "192.0.2.2"], state="submitted")
     make_application(election, production=["192.0.2.3"])  # a draft: not the office's business yet
     db.session.commit()
-    html = client.get("/staff/applications").get_data(as_text=True)
+    by_default = client.get("/staff/applications").get_data(as_text=True)
+    assert waiting.reference in by_default and approved.reference not in by_default  # the default: waiting
+    html = client.get("/staff/applications?state=").get_data(as_text=True)  # any state
     assert html.index(waiting.reference) < html.index(approved.reference)
     assert 'class="conflict"' in html
     only_conflicts = client.get("/staff/applications?conflicts=y").get_data(as_text=True)

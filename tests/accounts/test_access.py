@@ -158,6 +158,9 @@ def test_organisation_pages_are_found_in_the_url_map(app):
 def test_applicant_cannot_read_or_change_another_organisation(
     client, make_applicant, make_organisation, make_election, make_application
 ):
+    from portal.registration.models import AddressSettings
+
+    db.session.add(AddressSettings(id=1, allow_documentation=True))  # the own draft is complete: its PDF is offered
     own = make_applicant()
     other = make_organisation(name="Cizí redakce s.r.o.", ico="00027383")
     election = make_election(code="prez2099")

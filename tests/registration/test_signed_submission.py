@@ -349,6 +349,7 @@ def test_an_upload_for_an_incomplete_draft_names_what_is_missing(outlet, pki, si
     from portal.registration.messages import FIELD_ERRORS
 
     client, application, base = outlet
+    signed = pki.sign_pdf(download(client, base))  # signed while the draft was complete
     post_form(
         client,
         base,
@@ -360,10 +361,12 @@ def test_an_upload_for_an_incomplete_draft_names_what_is_missing(outlet, pki, si
             "save": "1",
         },
     )
-    response = upload(client, base, pki.sign_pdf(download(client, base)))
+    response = upload(client, base, signed)
     with signed_app.test_request_context():
         required = str(FIELD_ERRORS["required"])
-    assert required in notices(client, response)
+    page = notices(client, response)
+    assert required in page
+    assert f'href="{base}#contact_email"' in page  # the refusal names the field and links to it
     assert latest(application.id).state is VersionState.DRAFT
 
 
