@@ -127,13 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         if at:
             command.add_argument("--at", type=_instant, help="the instant whose phase to render (default: now)")
         command.add_argument("--ports", type=_ports, default=DEFAULT_PORTS, help="protected TCP ports (80,443)")
-        command.add_argument(
-            "--connection-limit",
-            type=_connection_limit,
-            default=DEFAULT_CONNECTION_LIMIT,
-            metavar="N",
-            help=f"open connections per source address to the protected ports ({DEFAULT_CONNECTION_LIMIT}; 0: no cap)",
-        )
+        _connection_limit_option(command)
         command.add_argument("--table", default=DEFAULT_TABLE, help=f"the nft table ({DEFAULT_TABLE})")
         command.add_argument("--family", default=DEFAULT_FAMILY, choices=sorted(FAMILIES), help="table family (inet)")
         command.add_argument("--format", default="nft", choices=FORMATS, help="nft script or libnftables JSON")
@@ -230,13 +224,7 @@ def _agent_parser(
         help="longest wait between failed polls, in seconds (300)",
     )
     command.add_argument("--ports", type=_ports, default=DEFAULT_PORTS, help="protected TCP ports (80,443)")
-    command.add_argument(
-        "--connection-limit",
-        type=_connection_limit,
-        default=DEFAULT_CONNECTION_LIMIT,
-        metavar="N",
-        help=f"open connections per source address to the protected ports ({DEFAULT_CONNECTION_LIMIT}; 0: no cap)",
-    )
+    _connection_limit_option(command)
     command.add_argument("--table", default=DEFAULT_TABLE, help=f"the nft table ({DEFAULT_TABLE})")
     command.add_argument("--family", default=DEFAULT_FAMILY, choices=sorted(FAMILIES), help="table family (inet)")
     command.add_argument(
@@ -402,6 +390,16 @@ def _agent(args: argparse.Namespace) -> int:
     with agents.agent_lock(config.state_dir):
         agent = agents.Agent(config, nft=applying.NFT)  # looked up now: tests point it into a namespace
         return agent.once() if args.once else agent.run()
+
+
+def _connection_limit_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--connection-limit",
+        type=_connection_limit,
+        default=DEFAULT_CONNECTION_LIMIT,
+        metavar="N",
+        help=f"open connections per source address to the protected ports ({DEFAULT_CONNECTION_LIMIT}; 0: no cap)",
+    )
 
 
 def _connection_limit(text: str) -> int:
