@@ -35,12 +35,12 @@ from drill.web import (
     DrillError,
     _Checks,
     api,
+    databox_clerk_browser,
     find_form,
     flash_messages,
     outlet_browser,
     parse_page,
     sign_pdf,
-    staff_browser,
 )
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -189,7 +189,7 @@ def register_on_time(portal_url: str, plan: Plan, office: Office) -> Registratio
     mark = time.monotonic()
     staff: Browser | None = None
     try:
-        staff = staff_browser(portal_url, office)
+        staff = databox_clerk_browser(portal_url, office)
     except (DrillError, LookupError) as error:
         result.checks.append(Check(REGISTRATION, "staff signed in (password and second factor)", False, str(error)))
     else:

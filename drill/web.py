@@ -246,6 +246,12 @@ def staff_browser(portal_url: str, office: Office) -> Browser:
     return browser(portal_url, office.reviewer.email, office.reviewer.password, office.reviewer)
 
 
+def databox_clerk_browser(portal_url: str, office: Office) -> Browser:
+    """The staff member who records data-box deliveries: the admin, so that the reviewer, who decides,
+    is another person (four eyes: whoever recorded a submission may not approve it)."""
+    return browser(portal_url, office.admin.email, office.admin.password, office.admin)
+
+
 def outlet_browser(portal_url: str, account: OutletAccount) -> Browser:
     return browser(portal_url, account.email, account.password)
 
@@ -311,6 +317,7 @@ __all__ = [
     "Form",
     "api",
     "browser",
+    "databox_clerk_browser",
     "find_form",
     "flash_messages",
     "outlet_browser",

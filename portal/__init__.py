@@ -54,6 +54,8 @@ def _init_extensions(app: Flask) -> None:
     redis_url = app.config["PORTAL_REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "portal")
+    # Explicit per app: Flask-Limiter otherwise inherits the last app's setting (one extension object).
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     account_session.init_app(app)
 
