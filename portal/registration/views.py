@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal.accounts.access import load_organisation
+from portal.accounts.guard import may
 from portal.accounts.policy import Action, Kind
 from portal.db import utcnow
 from portal.elections.service import election_by_code, elections_open_for_applications
@@ -60,7 +61,8 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
     action = Action.EDIT if request.method == "POST" else Action.VIEW
     application = load_application(application_id, action, organisation_id=organisation_id)
     version = application.latest
-    editable = version.state.value == "draft"
+    # Staff may read an outlet's draft here, never write it: they are shown it, not its form.
+    editable = version.state.value == "draft" and may(Kind.APPLICATION, Action.EDIT, application.organisation_id)
     form = ApplicationForm(data=_form_data(application)) if request.method == "GET" else ApplicationForm()
     if editable and form.validate_on_submit():
         now = utcnow()

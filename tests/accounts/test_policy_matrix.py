@@ -298,3 +298,14 @@ def _is_refusal_status(response) -> bool:  # type: ignore[no-untyped-def]
         return True
     location = response.headers.get("Location", "")
     return response.status_code == 302 and ("/login" in location or "second-factor" in location)
+
+
+def test_staff_reading_an_outlets_draft_are_shown_no_form_and_no_action(matrix_app, world):
+    """A reviewer may read the outlet's application page, but is offered nothing the policy refuses."""
+    callers = Callers(matrix_app, world)
+    page = callers.client("reviewer").get(f"/organisations/{world.organisation_id}/applications/{world.application_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "/withdraw" not in html and "/amend" not in html and 'name="contact_email"' not in html
+    member = callers.client("member").get(f"/organisations/{world.organisation_id}/applications/{world.application_id}")
+    assert "/withdraw" in member.get_data(as_text=True)
