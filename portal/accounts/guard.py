@@ -118,7 +118,7 @@ def guard_request() -> Response | None:
     subject = current_subject()
     if could_permit(subject, kind, action):
         return None
-    if not subject.signed_in and not could_permit(ANONYMOUS, kind, action):
+    if not subject.signed_in:
         _note_refusal(401)
         if _is_api():
             from portal.api.errors import unauthorized
