@@ -25,7 +25,9 @@ KNOWN_DEVELOPMENT_KEYS: dict[str, str] = {
     "1abf3c30fcb8412388b612af8313aa49911682a121455ca71fea4db841c53372": (
         "instance/allowlist-key.pem, once tracked in the repository"
     ),
-    "fcb0dcbce105f1cd983815618ba0c74e142a38d316d75a38306ab4fbac711b39": "tests/data/allowlist-test-key.pem",
+    "fcb0dcbce105f1cd983815618ba0c74e142a38d316d75a38306ab4fbac711b39": (
+        "tests/data/allowlist-test-key.pem, once tracked in the repository"
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,22 @@ from tests.mailbox import Mailbox, start_smtp_server
 #: Empty: SQLite in memory. Set by .ci/run for the PostgreSQL pass.
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_ALLOWLIST_KEY = Path(__file__).resolve().parent / "data" / "allowlist-test-key.pem"
+
+
+def _allowlist_key_for_this_run() -> Path:
+    """An Ed25519 key made for this test run, outside the checkout: no private key is kept in the repository."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = Path(tempfile.mkdtemp(prefix="portal-tests-")) / "allowlist-key.pem"
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return path
+
+
+TEST_ALLOWLIST_KEY = _allowlist_key_for_this_run()
 
 pytest_plugins = ["tests.factories", "tests.signatures.pki"]
 
@@ -58,7 +74,7 @@ def portal_test_config(database_url: str, smtp_port: int, **overrides: object) -
         "PORTAL_SMTP_HOST": "127.0.0.1",
         "PORTAL_SMTP_PORT": smtp_port,
         "PORTAL_BASE_URL": "http://portal.test",
-        # A fixed test key (its fingerprint is on production's refusal list), so tests write nothing in var/.
+        # A key made for this run, so tests write nothing in var/.
         "PORTAL_ALLOWLIST_KEY": str(TEST_ALLOWLIST_KEY),
         "SERVER_NAME": None,
         # A request's outbox mails go out when it ends, so tests can wait for them in the mailbox.

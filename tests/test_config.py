@@ -52,7 +52,6 @@ def test_a_complete_production_configuration_is_accepted(production):
         ({"PORTAL_ALLOWLIST_KEY": ""}, "PORTAL_ALLOWLIST_KEY"),
         ({"PORTAL_ALLOWLIST_KEY": "/nonexistent/allowlist-key.pem"}, "PORTAL_ALLOWLIST_KEY: .*cannot read"),
         ({"PORTAL_ALLOWLIST_KEY": str(POSTSIGNUM_ROOTS)}, "PORTAL_ALLOWLIST_KEY: .*not an unencrypted PEM"),
-        ({"PORTAL_ALLOWLIST_KEY": str(TEST_ALLOWLIST_KEY)}, "PORTAL_ALLOWLIST_KEY: .*development or test key"),
         ({"PORTAL_SMTP_PORT": "twenty-five"}, "PORTAL_SMTP_PORT"),
         ({"PORTAL_REDIS_URL": ""}, "PORTAL_REDIS_URL is not set"),
         ({"PORTAL_REDIS_URL": "memory://"}, "PORTAL_REDIS_URL"),
@@ -81,7 +80,14 @@ def test_the_refusal_list_keeps_the_key_once_tracked_in_the_repository():
     """The key removed from instance/ is public for ever: its fingerprint stays on the refusal list."""
     removed = "1abf3c30fcb8412388b612af8313aa49911682a121455ca71fea4db841c53372"
     assert removed in keyfiles.KNOWN_DEVELOPMENT_KEYS
-    assert keyfiles.fingerprint(keyfiles.load(TEST_ALLOWLIST_KEY)) in keyfiles.KNOWN_DEVELOPMENT_KEYS
+    assert "fcb0dcbce105f1cd983815618ba0c74e142a38d316d75a38306ab4fbac711b39" in keyfiles.KNOWN_DEVELOPMENT_KEYS
+
+
+def test_production_refuses_a_key_on_the_refusal_list(production, monkeypatch):
+    listed = keyfiles.fingerprint(keyfiles.load(TEST_ALLOWLIST_KEY))
+    monkeypatch.setitem(keyfiles.KNOWN_DEVELOPMENT_KEYS, listed, "the suite's own key")
+    with pytest.raises(ConfigurationError, match=r"PORTAL_ALLOWLIST_KEY: .*development or test key"):
+        load_settings(environ={**production, "PORTAL_ALLOWLIST_KEY": str(TEST_ALLOWLIST_KEY)})
 
 
 def test_production_refuses_this_checkouts_development_key(production, tmp_path, monkeypatch):
@@ -144,8 +150,10 @@ def test_trust_settings_are_colon_separated_paths():
     assert settings["PORTAL_SIGNATURE_FETCHING"] is False
 
 
-def test_no_tracked_file_outside_tests_holds_a_private_key():
-    """Keys are made where they are used (var/, /etc/portal), never committed; tests/ may keep test keys."""
+def test_no_tracked_file_holds_a_private_key():
+    """Keys are made where they are used (var/, /etc/portal, the test run's own folder), never committed.
+
+    A test may hold a malformed PEM block in its source, to see it refused; no file is a key."""
     import subprocess
 
     tracked = (
@@ -155,7 +163,7 @@ def test_no_tracked_file_outside_tests_holds_a_private_key():
         name
         for name in tracked
         if name
-        and not name.startswith("tests/")
+        and not name.endswith(".py")
         and (ROOT / name).is_file()
         and b"PRIVATE KEY-----" in (ROOT / name).read_bytes()
     ]
