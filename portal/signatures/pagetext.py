@@ -13,6 +13,7 @@ then treats the whole page as text.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Box", "text_boxes"]
@@ -96,24 +97,9 @@ def text_boxes(content: bytes) -> list[Box] | None:
 
 
 def _boxes(content: bytes) -> list[Box] | None:
-    boxes: list[Box] = []
-    operands: list[Any] = []
-    ctm, stack = _IDENTITY, []
-    tm = tlm = _IDENTITY
-    size, leading, char_spacing, scale = 0.0, 0.0, 0.0, 1.0
-    array_depth = 0
+    state = _TextState()
     tokens = 0
     position = 0
-
-    def show(byte_count: int, extra: float = 0.0) -> None:
-        nonlocal tm
-        width = (byte_count * (size * 0.5 + char_spacing) - extra) * scale
-        total = _multiply(tm, ctm)
-        corners = [_apply(total, x, y) for x in (0.0, width) for y in (-0.1 * size, 0.75 * size)]
-        xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-        boxes.append((min(xs), min(ys), max(xs), max(ys)))
-        tm = _multiply((1.0, 0.0, 0.0, 1.0, width, 0.0), tm)
-
     while position < len(content):
         tokens += 1
         if tokens > MAX_TOKENS:
@@ -121,70 +107,125 @@ def _boxes(content: bytes) -> list[Box] | None:
         match = _TOKEN.match(content, position)
         if match is None:
             raise ValueError(f"unreadable content at {position}")
+        position = state.read(content, match)
+    return state.boxes
+
+
+@dataclass
+class _TextState:
+    """The graphics and text state followed through a content stream, and the boxes shown so far."""
+
+    boxes: list[Box] = field(default_factory=list)
+    operands: list[Any] = field(default_factory=list)
+    ctm: Matrix = _IDENTITY
+    stack: list[Matrix] = field(default_factory=list)
+    tm: Matrix = _IDENTITY
+    tlm: Matrix = _IDENTITY
+    size: float = 0.0
+    leading: float = 0.0
+    char_spacing: float = 0.0
+    scale: float = 1.0
+    array_depth: int = 0
+
+    def read(self, content: bytes, match: re.Match[bytes]) -> int:
+        """Take the token ``match`` into account; the position after it."""
         kind = match.lastgroup
         position = match.end()
         if kind == "ws":
-            continue
-        if kind == "number":
-            operands.append(float(match.group()))
-        elif kind == "lstring":
+            return position
+        if kind == "lstring":
             length, position = _literal_length(content, position)
-            operands.append(("string", length))
+            self.operands.append(("string", length))
+        elif kind == "op":
+            position = self._operator(match.group().decode("latin-1"), content, position)
+        else:
+            self._operand(kind, match)
+        return position
+
+    def _operand(self, kind: str | None, match: re.Match[bytes]) -> None:
+        if kind == "number":
+            self.operands.append(float(match.group()))
         elif kind == "hstring":
             digits = len(re.sub(rb"[^0-9A-Fa-f]", b"", match.group()))
-            operands.append(("string", (digits + 1) // 2))
+            self.operands.append(("string", (digits + 1) // 2))
         elif kind == "array_open":
-            array_depth += 1
-            operands.append("[")
+            self.array_depth += 1
+            self.operands.append("[")
         elif kind == "array_close":
-            array_depth -= 1
-            operands.append("]")
+            self.array_depth -= 1
+            self.operands.append("]")
         elif kind in ("name", "dict_open", "dict_close"):
-            operands.append(match.group())
-        elif kind == "op":
-            op = match.group().decode("latin-1")
-            if array_depth:
-                continue  # keywords such as true/false/null inside arrays
-            numbers = [o for o in operands if isinstance(o, float)]
-            if op == "BI":
-                end = content.find(b"EI", position)
-                if end < 0:
-                    raise ValueError("unterminated inline image")
-                position = end + 2
-            elif op == "q":
-                stack.append(ctm)
-            elif op == "Q":
-                ctm = stack.pop() if stack else _IDENTITY
-            elif op == "cm" and len(numbers) >= 6:
-                ctm = _multiply(tuple(numbers[-6:]), ctm)  # type: ignore[arg-type]
-            elif op == "BT":
-                tm = tlm = _IDENTITY
-            elif op == "Tf" and numbers:
-                size = abs(numbers[-1])
-            elif op == "TL" and numbers:
-                leading = numbers[-1]
-            elif op == "Tc" and numbers:
-                char_spacing = numbers[-1]
-            elif op == "Tz" and numbers:
-                scale = numbers[-1] / 100.0
-            elif op in ("Td", "TD") and len(numbers) >= 2:
-                if op == "TD":
-                    leading = -numbers[-1]
-                tm = tlm = _multiply((1.0, 0.0, 0.0, 1.0, numbers[-2], numbers[-1]), tlm)
-            elif op == "Tm" and len(numbers) >= 6:
-                tm = tlm = tuple(numbers[-6:])  # type: ignore[assignment]
-            elif op in ("T*", "'", '"'):
-                tm = tlm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -leading), tlm)
-            if op in ("Tj", "'", '"'):
-                strings = [o[1] for o in operands if isinstance(o, tuple)]
-                if strings:
-                    show(strings[-1])
-            elif op == "TJ":
-                strings = [o[1] for o in operands if isinstance(o, tuple)]
-                adjust = sum(o for o in operands if isinstance(o, float)) * size / 1000.0
-                show(sum(strings), adjust)
-            operands = []
-    return boxes
+            self.operands.append(match.group())
+
+    def _operator(self, op: str, content: bytes, position: int) -> int:
+        if self.array_depth:
+            return position  # keywords such as true/false/null inside arrays
+        numbers = [o for o in self.operands if isinstance(o, float)]
+        if op == "BI":
+            end = content.find(b"EI", position)
+            if end < 0:
+                raise ValueError("unterminated inline image")
+            position = end + 2
+        elif op in ("q", "Q", "cm"):
+            self._graphics_state(op, numbers)
+        elif op in ("Tf", "TL", "Tc", "Tz"):
+            self._text_parameter(op, numbers)
+        else:
+            self._text_position(op, numbers)
+        self._show(op)
+        self.operands = []
+        return position
+
+    def _graphics_state(self, op: str, numbers: list[float]) -> None:
+        if op == "q":
+            self.stack.append(self.ctm)
+        elif op == "Q":
+            self.ctm = self.stack.pop() if self.stack else _IDENTITY
+        elif len(numbers) >= 6:  # cm
+            self.ctm = _multiply(tuple(numbers[-6:]), self.ctm)  # type: ignore[arg-type]
+
+    def _text_parameter(self, op: str, numbers: list[float]) -> None:
+        if not numbers:
+            return
+        if op == "Tf":
+            self.size = abs(numbers[-1])
+        elif op == "TL":
+            self.leading = numbers[-1]
+        elif op == "Tc":
+            self.char_spacing = numbers[-1]
+        else:  # Tz
+            self.scale = numbers[-1] / 100.0
+
+    def _text_position(self, op: str, numbers: list[float]) -> None:
+        if op == "BT":
+            self.tm = self.tlm = _IDENTITY
+        elif op in ("Td", "TD") and len(numbers) >= 2:
+            if op == "TD":
+                self.leading = -numbers[-1]
+            self.tm = self.tlm = _multiply((1.0, 0.0, 0.0, 1.0, numbers[-2], numbers[-1]), self.tlm)
+        elif op == "Tm" and len(numbers) >= 6:
+            self.tm = self.tlm = tuple(numbers[-6:])  # type: ignore[assignment]
+        elif op in ("T*", "'", '"'):
+            self.tm = self.tlm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -self.leading), self.tlm)
+
+    def _show(self, op: str) -> None:
+        """The text-showing operators: a box per shown string (``TJ``: all of them, adjustments included)."""
+        if op in ("Tj", "'", '"'):
+            strings = [o[1] for o in self.operands if isinstance(o, tuple)]
+            if strings:
+                self._add_box(strings[-1])
+        elif op == "TJ":
+            strings = [o[1] for o in self.operands if isinstance(o, tuple)]
+            adjust = sum(o for o in self.operands if isinstance(o, float)) * self.size / 1000.0
+            self._add_box(sum(strings), adjust)
+
+    def _add_box(self, byte_count: int, extra: float = 0.0) -> None:
+        width = (byte_count * (self.size * 0.5 + self.char_spacing) - extra) * self.scale
+        total = _multiply(self.tm, self.ctm)
+        corners = [_apply(total, x, y) for x in (0.0, width) for y in (-0.1 * self.size, 0.75 * self.size)]
+        xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+        self.boxes.append((min(xs), min(ys), max(xs), max(ys)))
+        self.tm = _multiply((1.0, 0.0, 0.0, 1.0, width, 0.0), self.tm)
 
 
 def page_text_boxes(page: Any) -> list[Box] | None:

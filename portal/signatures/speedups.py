@@ -19,7 +19,11 @@ _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _CHUNK = 64 * 1024
 
-_original: Any = None
+
+class _Replaced:
+    """What :func:`install` replaced: pyHanko's own reader (for the odd case of a comment inside a hex string)."""
+
+    reader: Any = None
 
 
 def read_hex_string_from_stream(stream: Any) -> Any:
@@ -56,12 +60,16 @@ def read_hex_string_from_stream(stream: Any) -> Any:
     return pdf_string(binascii.unhexlify(digits))
 
 
+def _original(stream: Any) -> Any:
+    """pyHanko's own byte-by-byte reader (the one :func:`install` replaced)."""
+    return _Replaced.reader(stream)
+
+
 def install() -> None:
     """Make pyHanko's object reader use :func:`read_hex_string_from_stream`."""
-    global _original
     from pyhanko.pdf_utils import generic
 
     if generic.read_hex_string_from_stream is read_hex_string_from_stream:
         return
-    _original = generic.read_hex_string_from_stream
+    _Replaced.reader = generic.read_hex_string_from_stream
     generic.read_hex_string_from_stream = read_hex_string_from_stream

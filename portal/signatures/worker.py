@@ -61,8 +61,9 @@ def _serve(conn: Connection) -> None:
     except (ImportError, ValueError, OSError):  # pragma: no cover - not on Linux
         pass
     from portal.signatures import engine
+    from portal.signatures.logs import quiet_pyhanko_logging
 
-    engine.quiet_pyhanko_logging()
+    quiet_pyhanko_logging()
     while True:
         try:
             request = conn.recv()
@@ -203,26 +204,37 @@ class ValidationPool:
             worker.close()
 
 
-_pool: ValidationPool | None = None
-_pool_lock = threading.Lock()
+class _ProcessPool:
+    """Holds this process's pool."""
+
+    def __init__(self) -> None:
+        self._pool: ValidationPool | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ValidationPool:
+        with self._lock:
+            if self._pool is None or self._pool._pid != os.getpid():
+                self._pool = ValidationPool(size=min(2, os.cpu_count() or 1))
+            return self._pool
+
+    def use(self, pool: ValidationPool) -> None:
+        with self._lock:
+            if self._pool is not None and self._pool is not pool:
+                self._pool.close()
+            self._pool = pool
+
+
+_process_pool = _ProcessPool()
 
 
 def get_pool() -> ValidationPool:
     """This process's pool (a new one after a fork)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._pid != os.getpid():
-            _pool = ValidationPool(size=min(2, os.cpu_count() or 1))
-        return _pool
+    return _process_pool.get()
 
 
 def use_pool(pool: ValidationPool) -> None:
     """Make ``pool`` this process's pool (the CLI, single-threaded, forks its one worker directly)."""
-    global _pool
-    with _pool_lock:
-        if _pool is not None and _pool is not pool:
-            _pool.close()
-        _pool = pool
+    _process_pool.use(pool)
 
 
 def request(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import functools
 import shutil
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from asn1crypto import keys as asn1_keys
@@ -43,6 +45,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from portal.signatures.trust import TrustConfig
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 __all__ = [
     "ORGANISATION_IDENTIFIER",
@@ -399,110 +404,49 @@ class TestPKI:
         from lxml import etree
         from signxml.xades import XAdESSigner
 
-        def el(parent: etree._Element | None, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-            node = etree.Element(f"{{{_TSL_NS}}}{tag}", nsmap={None: _TSL_NS}) if parent is None else None
-            if node is None:
-                node = etree.SubElement(parent, f"{{{_TSL_NS}}}{tag}")
-            for key, value in attrs.items():
-                node.set(key.replace("_", ":") if key == "xml_lang" else key, value)
-            if text is not None:
-                node.text = text
-            return node
+        root = _tsl_element(None, "TrustServiceStatusList", TSLTag="http://uri.etsi.org/19612/TSLTag", Id="tsl-test")
+        scheme = _tsl_element(root, "SchemeInformation")
+        _tsl_element(scheme, "TSLVersionIdentifier", "5")
+        _tsl_element(scheme, "TSLSequenceNumber", "1")
+        _tsl_element(scheme, "TSLType", "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUgeneric")
+        _tsl_name(scheme, "SchemeOperatorName", "ČSÚ test scheme operator")
+        _tsl_name(scheme, "SchemeName", "CZ: Test trusted list of the media portal")
+        _tsl_element(scheme, "SchemeTerritory", "CZ")
+        _tsl_element(scheme, "HistoricalInformationPeriod", "65535")
+        _tsl_element(scheme, "ListIssueDateTime", _iso(self.now - timedelta(days=1)))
+        next_update = _tsl_element(scheme, "NextUpdate")
+        _tsl_element(next_update, "dateTime", _iso(self.now + timedelta(days=180)))
 
-        def lang_name(parent: etree._Element, tag: str, text: str) -> None:
-            container = el(parent, tag)
-            name = el(container, "Name", text)
-            name.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
-
-        def iso(moment: datetime) -> str:
-            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-        root = el(None, "TrustServiceStatusList", TSLTag="http://uri.etsi.org/19612/TSLTag", Id="tsl-test")
-        scheme = el(root, "SchemeInformation")
-        el(scheme, "TSLVersionIdentifier", "5")
-        el(scheme, "TSLSequenceNumber", "1")
-        el(scheme, "TSLType", "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUgeneric")
-        lang_name(scheme, "SchemeOperatorName", "ČSÚ test scheme operator")
-        lang_name(scheme, "SchemeName", "CZ: Test trusted list of the media portal")
-        el(scheme, "SchemeTerritory", "CZ")
-        el(scheme, "HistoricalInformationPeriod", "65535")
-        el(scheme, "ListIssueDateTime", iso(self.now - timedelta(days=1)))
-        next_update = el(scheme, "NextUpdate")
-        el(next_update, "dateTime", iso(self.now + timedelta(days=180)))
-
-        tsp_list = el(root, "TrustServiceProviderList")
+        tsp_list = _tsl_element(root, "TrustServiceProviderList")
 
         def provider(name: str, services: list[etree._Element]) -> None:
-            tsp = el(tsp_list, "TrustServiceProvider")
-            info = el(tsp, "TSPInformation")
-            lang_name(info, "TSPName", name)
-            container = el(tsp, "TSPServices")
+            tsp = _tsl_element(tsp_list, "TrustServiceProvider")
+            info = _tsl_element(tsp, "TSPInformation")
+            _tsl_name(info, "TSPName", name)
+            container = _tsl_element(tsp, "TSPServices")
             for service in services:
                 container.append(service)
-
-        def service(
-            party: Party,
-            service_type: str,
-            status: str,
-            since: datetime,
-            *,
-            cert_types: tuple[str, ...] = (),
-            history: tuple[tuple[str, datetime], ...] = (),
-        ) -> etree._Element:
-            node = etree.Element(f"{{{_TSL_NS}}}TSPService")
-            info = el(node, "ServiceInformation")
-            el(info, "ServiceTypeIdentifier", service_type)
-            lang_name(info, "ServiceName", party.name)
-            identity = el(el(info, "ServiceDigitalIdentity"), "DigitalId")
-            el(identity, "X509Certificate", base64.b64encode(party.der).decode())
-            el(info, "ServiceStatus", _TSL_STATUS + status)
-            el(info, "StatusStartingTime", iso(since))
-            if cert_types:
-                extensions = el(info, "ServiceInformationExtensions")
-                for cert_type in cert_types:
-                    extension = el(extensions, "Extension", Critical="false")
-                    additional = el(extension, "AdditionalServiceInformation")
-                    uri = el(additional, "URI", _SVC_INFO_EXT + cert_type)
-                    uri.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
-            if history:
-                history_node = el(node, "ServiceHistory")
-                for old_status, old_since in history:
-                    instance = el(history_node, "ServiceHistoryInstance")
-                    el(instance, "ServiceTypeIdentifier", service_type)
-                    lang_name(instance, "ServiceName", party.name)
-                    old_identity = el(el(instance, "ServiceDigitalIdentity"), "DigitalId")
-                    el(old_identity, "X509Certificate", base64.b64encode(party.der).decode())
-                    el(instance, "ServiceStatus", _TSL_STATUS + old_status)
-                    el(instance, "StatusStartingTime", iso(old_since))
-                    if cert_types:
-                        extensions = el(instance, "ServiceInformationExtensions")
-                        for cert_type in cert_types:
-                            extension = el(extensions, "Extension", Critical="false")
-                            additional = el(extension, "AdditionalServiceInformation")
-                            uri = el(additional, "URI", _SVC_INFO_EXT + cert_type)
-                            uri.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
-            return node
 
         ca_qc = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC"
         qtst = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST"
         provider(
             "ČSÚ Test Trust Services",
             [
-                service(
+                _tsl_service(
                     self.qualified_ca,
                     ca_qc,
                     "granted",
                     self.now - timedelta(days=4 * 365),
                     cert_types=("ForeSignatures", "ForeSeals"),
                 ),
-                service(
+                _tsl_service(
                     self.norevinfo_ca,
                     ca_qc,
                     "granted",
                     self.now - timedelta(days=4 * 365),
                     cert_types=("ForeSignatures", "ForeSeals"),
                 ),
-                service(
+                _tsl_service(
                     self.withdrawn_ca,
                     ca_qc,
                     "withdrawn",
@@ -510,7 +454,7 @@ class TestPKI:
                     cert_types=("ForeSignatures",),
                     history=(("granted", self.now - timedelta(days=4 * 365)),),
                 ),
-                service(self.tsa, qtst, "granted", self.now - timedelta(days=4 * 365)),
+                _tsl_service(self.tsa, qtst, "granted", self.now - timedelta(days=4 * 365)),
             ],
         )
 
@@ -739,19 +683,101 @@ class TestPKI:
         return chain
 
 
+# --- the trusted list's XML (ETSI TS 119 612) ---
+
+
+def _tsl_element(parent: etree._Element | None, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    """An element in the trusted-list namespace (a root when ``parent`` is None)."""
+    from lxml import etree
+
+    node = etree.Element(f"{{{_TSL_NS}}}{tag}", nsmap={None: _TSL_NS}) if parent is None else None
+    if node is None:
+        node = etree.SubElement(parent, f"{{{_TSL_NS}}}{tag}")
+    for key, value in attrs.items():
+        node.set(key.replace("_", ":") if key == "xml_lang" else key, value)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def _tsl_name(parent: etree._Element, tag: str, text: str) -> None:
+    """``tag`` holding one English ``Name``."""
+    container = _tsl_element(parent, tag)
+    name = _tsl_element(container, "Name", text)
+    name.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tsl_service_information(
+    parent: etree._Element,
+    tag: str,
+    party: Party,
+    service_type: str,
+    status: str,
+    since: datetime,
+    cert_types: tuple[str, ...],
+) -> etree._Element:
+    """A service's information (``ServiceInformation``) or one of its earlier states
+    (``ServiceHistoryInstance``)."""
+    el = _tsl_element
+    info = el(parent, tag)
+    el(info, "ServiceTypeIdentifier", service_type)
+    _tsl_name(info, "ServiceName", party.name)
+    identity = el(el(info, "ServiceDigitalIdentity"), "DigitalId")
+    el(identity, "X509Certificate", base64.b64encode(party.der).decode())
+    el(info, "ServiceStatus", _TSL_STATUS + status)
+    el(info, "StatusStartingTime", _iso(since))
+    if cert_types:
+        extensions = el(info, "ServiceInformationExtensions")
+        for cert_type in cert_types:
+            extension = el(extensions, "Extension", Critical="false")
+            additional = el(extension, "AdditionalServiceInformation")
+            uri = el(additional, "URI", _SVC_INFO_EXT + cert_type)
+            uri.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    return info
+
+
+def _tsl_service(
+    party: Party,
+    service_type: str,
+    status: str,
+    since: datetime,
+    *,
+    cert_types: tuple[str, ...] = (),
+    history: tuple[tuple[str, datetime], ...] = (),
+) -> etree._Element:
+    """A ``TSPService`` for ``party``'s certificate, with its earlier states in ``history``."""
+    from lxml import etree
+
+    node = etree.Element(f"{{{_TSL_NS}}}TSPService")
+    _tsl_service_information(node, "ServiceInformation", party, service_type, status, since, cert_types)
+    if history:
+        history_node = _tsl_element(node, "ServiceHistory")
+        for old_status, old_since in history:
+            _tsl_service_information(
+                history_node, "ServiceHistoryInstance", party, service_type, old_status, old_since, cert_types
+            )
+    return node
+
+
 _signing_lock = threading.Lock()
 _pki_lock = threading.Lock()
-_default_pki: TestPKI | None = None
 
 
 def get_test_pki() -> TestPKI:
     """The process-wide test PKI (built on first use; its files are removed at exit)."""
-    global _default_pki
     with _pki_lock:
-        if _default_pki is None:
-            _default_pki = TestPKI()
-            atexit.register(shutil.rmtree, _default_pki.folder, ignore_errors=True)
-        return _default_pki
+        return _build_test_pki()
+
+
+@functools.cache
+def _build_test_pki() -> TestPKI:
+    pki = TestPKI()
+    atexit.register(shutil.rmtree, pki.folder, ignore_errors=True)
+    return pki
 
 
 def sign_pdf(

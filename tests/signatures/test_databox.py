@@ -400,7 +400,7 @@ def test_without_signing_time_the_chain_must_be_valid_at_delivery(pki):
 
 
 def test_bad_trust_root_is_a_configuration_error():
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="trust root is not a certificate") as info:
         parse_zfo(make_zfo(), trust_roots=[b"not a certificate"])
     assert not isinstance(info.value, DataboxError)
 
@@ -594,7 +594,7 @@ def test_errors_carry_stable_codes():
     error = DataboxError("not_cms", "nope")
     assert isinstance(error, ValueError)
     assert error.code == "not_cms" and str(error) == "not_cms: nope"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown data-box error code 'made_up'"):
         DataboxError("made_up", "x")
 
 

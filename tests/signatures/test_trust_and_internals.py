@@ -13,7 +13,8 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 
 from portal.signatures import TrustConfig, TrustConfigError
-from portal.signatures.engine import quiet_pyhanko_logging, validate_in_process
+from portal.signatures.engine import validate_in_process
+from portal.signatures.logs import quiet_pyhanko_logging
 from portal.signatures.trust import load_trusted_lists
 from tests.signatures.pki import SIGNER_NAMES, TestPKI
 
