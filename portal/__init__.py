@@ -11,13 +11,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts import passwords
 from portal.config import load_settings
+from portal.unit_of_work import PortalApp
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal. ``config`` overrides the environment (tests pass their database here)."""
-    app = Flask(__name__)
+    app = PortalApp(__name__)
     app.config.update(load_settings(config))
     if app.config["PORTAL_TRUSTED_PROXIES"]:
         hops = app.config["PORTAL_TRUSTED_PROXIES"]
@@ -27,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import errors, labels, security, templating
+    from portal import errors, labels, security, templating, unit_of_work
     from portal.accounts import guard
 
     guard.init_app(app)
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     labels.init_app(app)
     errors.init_app(app)
+    unit_of_work.init_app(app)
 
     from portal.notifications import outbox
 

@@ -8,12 +8,11 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from portal import create_app
+from portal import create_app, unit_of_work
 from portal.accounts import service as accounts
 from portal.accounts.errors import EmailTaken
 from portal.accounts.models import Role
 from portal.db import utcnow
-from portal.extensions import db
 from portal.night.cli import feed_group
 from portal.signatures.databox_cli import databox_group
 
@@ -34,6 +33,7 @@ def users() -> None:
 @click.option("--language", type=click.Choice(["cs", "en"]), default="cs", show_default=True)
 @click.password_option(help="Asked for when not given; read from standard input when it is not a terminal.")
 @with_appcontext
+@unit_of_work.command
 def create_staff(email: str, role: str, language: str, password: str) -> None:
     """Create a staff account; it must enrol a second factor at its first sign-in."""
     if len(password) < 10:
@@ -43,7 +43,6 @@ def create_staff(email: str, role: str, language: str, password: str) -> None:
     except EmailTaken as error:
         click.echo(f"refused: an account with {error.email} exists", err=True)
         raise SystemExit(1) from error
-    db.session.commit()
     click.echo(f"created {role} {accounts.normalise_email(email)}")
 
 
@@ -67,17 +66,18 @@ def seed() -> None:
 
 @seed.command("elections")
 @with_appcontext
+@unit_of_work.command
 def seed_elections_command() -> None:
     """The elections of DOMAIN.md and the next presidential election (idempotent)."""
     from portal.elections.seed import seed_elections
 
     created = seed_elections(utcnow().date())
-    db.session.commit()
     click.echo(f"elections created: {', '.join(created) or 'none'}")
 
 
 @seed.command("demo")
 @with_appcontext
+@unit_of_work.command
 def seed_demo_command() -> None:
     """Elections plus demo accounts, on a database without users (development only)."""
     from portal.demo import seed_demo
@@ -89,7 +89,6 @@ def seed_demo_command() -> None:
 
     accounts_created = seed_demo(utcnow())
     points_created = seed_demo_points(utcnow())
-    db.session.commit()
     if points_created:
         click.echo(f"demo collection points: {points_created}")
     from portal.demo import demo_account_lines
@@ -134,6 +133,7 @@ def filming_group() -> None:
 @filming_group.command("import-points")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
+@unit_of_work.command
 def import_points_command(source: Path) -> None:
     """Create or update collection points from a CSV file (code, name, address, region, district,
     capacity[, active]); all or nothing: exit 1 with every problem when any row is wrong."""
@@ -150,7 +150,6 @@ def import_points_command(source: Path) -> None:
         click.echo("refused: nothing was imported", err=True)
         raise SystemExit(1) from invalid
     report = import_points(points, staff=None, at=utcnow(), actor_label="cli")
-    db.session.commit()
     click.echo(f"collection points: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
 
 
@@ -158,6 +157,7 @@ def import_points_command(source: Path) -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role if r.is_staff]), required=True)
 @with_appcontext
+@unit_of_work.command
 def set_role(email: str, role: str) -> None:
     """Give a staff member another staff role; every session of theirs ends."""
     user = accounts.find_user_by_email(email)
@@ -165,7 +165,6 @@ def set_role(email: str, role: str) -> None:
         raise click.UsageError(f"{email}: no staff account with this e-mail")
     before = user.role.value
     accounts.change_role(user, Role(role), actor=None, at=utcnow(), actor_label="cli")
-    db.session.commit()
     click.echo(
         f"{user.email}: {before} -> {role}; signed out everywhere"
         if before != role
@@ -310,6 +309,7 @@ def notices() -> None:
     help="Tell outlets this many hours before their test addresses are cut.",
 )
 @with_appcontext
+@unit_of_work.command
 def send_notices(at_text: str | None, reminder_days: int, test_cut_hours: int) -> None:
     """Queue the deadline reminders and test-cut notices that are due; each goes out once."""
     from datetime import datetime, timedelta
@@ -325,7 +325,6 @@ def send_notices(at_text: str | None, reminder_days: int, test_cut_hours: int) -
     report = send_due_notices(
         at, reminder_before=timedelta(days=reminder_days), test_cut_before=timedelta(hours=test_cut_hours)
     )
-    db.session.commit()
     click.echo(f"queued {report.reminders} deadline reminders, {report.test_cut_notices} test-cut notices")
 
 
@@ -346,8 +345,8 @@ def demo_feed_snapshot(folder: Path, every: float | None) -> None:
         if election is None:
             click.echo("demo feed-snapshot: no election is open", err=True)
             raise SystemExit(1)
-        path = write_demo_snapshot(election, folder, at=utcnow())
-        db.session.commit()
+        with unit_of_work.transaction():
+            path = write_demo_snapshot(election, folder, at=utcnow())
         if every is None:
             click.echo(f"{election.code} {path}")
             return

@@ -8,7 +8,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.api import errors as api_errors
-from portal.extensions import db
 
 MESSAGES = {
     400: _l("The request could not be understood. Please go back and try again."),
@@ -38,8 +37,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def unexpected_error(error: InternalServerError) -> tuple[str, int] | Response:
-        # Flask has already logged the original exception; outside testing it lands here.
-        db.session.rollback()
+        # Flask has already logged the original exception; the unit of work has rolled the request back.
         if request.path.startswith("/api/"):
             return api_errors.http_error_response(error)
         return render_template("error.html", code=500, message=MESSAGES[500]), 500

@@ -31,7 +31,6 @@ def set_language() -> Response:
     session[SESSION_KEY] = language
     if current_user.is_authenticated:
         current_user.language = language
-        db.session.commit()
     return redirect(safe_next_url(request.form.get("next")))
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.problems import PortalError
 
-class AccountError(Exception):
+
+class AccountError(PortalError):
     """Base of the account errors; each carries the form field it concerns, if any."""
 
     field: str | None = None

@@ -35,7 +35,6 @@ from portal.api import service
 from portal.api.errors import ApiError, unauthorized
 from portal.api.models import ApiToken
 from portal.db import utcnow
-from portal.extensions import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -126,9 +125,7 @@ def authenticate_request() -> None:
     """Run before every API view: resolve the caller, note the token's use, check CSRF for sessions."""
     who = caller()
     if who.token is not None:
-        if service.note_use(who.token, at=utcnow()):
-            # Its own short transaction, before the view's work (which commits once, or not at all).
-            db.session.commit()
+        service.note_use(who.token, at=utcnow())
         return
     if who.user is not None and request.method in UNSAFE_METHODS:
         try:

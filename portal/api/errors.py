@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from portal.problems import PortalError, describe
 from portal.registration.errors import (
     ConflictsNotAcknowledged,
     ContentInvalid,
@@ -135,6 +136,13 @@ def from_registration(error: RegistrationError) -> ApiError:
     return ApiError(REGISTRATION_STATUS.get(type(error), 409), error.code, error_message(error))
 
 
+def portal_error_response(error: PortalError) -> Response:
+    """A refusal by the rules that reached the unit of work under ``/api/``, in the API's shape."""
+    if isinstance(error, RegistrationError):
+        return error_response(from_registration(error))
+    return error_response(ApiError(error.status, error.code, describe(error)))
+
+
 def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """UTF-8 JSON (Czech stays readable), never cached: answers can carry personal data."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -164,10 +172,8 @@ def http_error_response(error: HTTPException) -> Response:
 
 def database_error_response(error: IntegrityError | OperationalError) -> Response | tuple[str, int]:
     """A refusal of the database in the request's shape: JSON under ``/api/``, else the error page."""
-    from portal.extensions import db
-
+    # The unit of work has rolled the request back already.
     current_app.logger.warning("database refused a request: %s", error, exc_info=error)
-    db.session.rollback()
     status, code, message = DATABASE_ERRORS[IntegrityError if isinstance(error, IntegrityError) else OperationalError]
     if request.path.startswith("/api/"):
         response = error_response(ApiError(status, code, message))

@@ -8,13 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.accounts.policy import Scope, scopes_allowed
 from portal.api.models import ApiToken
 from portal.audit.service import record, request_client_address
 from portal.extensions import db
+from portal.unit_of_work import separate_transaction
 
 SECRET_PREFIX = "csu_"  # noqa: S105 - the public marker of our tokens, not a secret
 #: Bytes of randomness behind the prefix (43 URL-safe characters).
@@ -113,11 +115,13 @@ def find_usable(secret: str, *, at: datetime) -> ApiToken | None:
 
 
 def note_use(token: ApiToken, *, at: datetime) -> bool:
-    """Record that the token was used; True when the row changed (the caller commits)."""
+    """Record that the token was used, in a short transaction of its own (a refused request counts too);
+    True when the row changed. At most once per ``LAST_USED_RESOLUTION``."""
     if token.last_used_at is not None and at - token.last_used_at < LAST_USED_RESOLUTION:
         return False
-    token.last_used_at = at
-    db.session.flush()
+    with separate_transaction() as session:
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=at))
+    set_committed_value(token, "last_used_at", at)
     return True
 
 

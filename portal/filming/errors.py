@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from portal.problems import PortalError
 from portal.signatures.verdict import Verdict
 
 
-class FilmingError(Exception):
+class FilmingError(PortalError):
     code: str = "filming_error"
 
 

@@ -22,6 +22,7 @@ from portal.filming.errors import (
     SignatureRequired,
     WindowInvalid,
 )
+from portal.problems import describes
 from portal.registration.messages import signature_reason_messages
 from portal.templating import format_prague_date
 
@@ -81,6 +82,7 @@ def csv_problem_message(problem: CsvProblem) -> str:
     return f"{where}: {text}"
 
 
+@describes(FilmingError)
 def error_message(error: FilmingError) -> str:
     if isinstance(error, DeadlinePassed):
         return _(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from portal.problems import PortalError
 
-class MeetingError(Exception):
+
+class MeetingError(PortalError):
     code: str = "meeting_error"
 
 

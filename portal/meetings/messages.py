@@ -14,6 +14,7 @@ from portal.meetings.errors import (
     NotRegistered,
     RepliesClosed,
 )
+from portal.problems import describes
 
 FIELD_ERRORS = {
     "required": _l("This field is required."),
@@ -33,6 +34,7 @@ def field_error_message(code: str, detail: dict[str, object]) -> str:
     return message % detail if detail else message
 
 
+@describes(MeetingError)
 def error_message(error: MeetingError) -> str:
     if isinstance(error, MeetingExists):
         return _("The election already has a scheduled meeting; change it or cancel it first.")

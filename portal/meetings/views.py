@@ -9,9 +9,10 @@ from datetime import datetime, time
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from portal import csvsafe
+from portal import csvsafe, unit_of_work
 from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.models import Role
@@ -20,13 +21,13 @@ from portal.db import utcnow
 from portal.elections.models import Election
 from portal.elections.prague import NonexistentLocalTime, prague_to_utc, to_prague
 from portal.elections.service import all_elections, election_by_code
-from portal.extensions import db
 from portal.meetings import service
 from portal.meetings.errors import DetailsInvalid, MeetingError
 from portal.meetings.forms import CancelForm, MailForm, MeetingForm, ReplyForm
 from portal.meetings.messages import error_message, field_error_message
 from portal.meetings.models import MAX_ATTENDEES, MeetingState, TechnicalMeeting
 from portal.registration.forms import ConfirmForm
+from portal.unit_of_work import refusals_go_to
 
 bp = Blueprint("meetings", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
@@ -75,10 +76,8 @@ def outlet_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
                     meeting, organisation, [e.data or "" for e in form.attendees], user=current_user, at=utcnow()
                 )
             except MeetingError as error:
-                db.session.rollback()
-                form.form_errors.append(error_message(error))
+                _show_on_form(form, error)
             else:
-                db.session.commit()
                 flash(_("Thank you: your reply has been saved."), "success")
                 return redirect(url_for("meetings.outlet_page", organisation_id=organisation.id, code=election.code))
     return render_template(
@@ -120,16 +119,9 @@ def staff_page(code: str) -> str | WerkzeugResponse:
                 done = _("The meeting has been changed and the outlets told.")
             else:
                 done = _("Nothing has changed.")
-        except DetailsInvalid as invalid:
-            db.session.rollback()
-            for name, (problem, detail) in invalid.errors.items():
-                field = getattr(form, _FORM_FIELDS.get(name, name))
-                field.errors = [*field.errors, field_error_message(problem, detail)]
         except MeetingError as error:
-            db.session.rollback()
-            form.form_errors.append(error_message(error))
+            _show_on_form(form, error)
         else:
-            db.session.commit()
             flash(done, "success")
             return redirect(url_for("meetings.staff_page", code=election.code))
     return render_template(
@@ -146,6 +138,17 @@ def staff_page(code: str) -> str | WerkzeugResponse:
 
 #: Service field -> form field.
 _FORM_FIELDS = {"starts_at": "starts", "ends_at": "ends"}
+
+
+def _show_on_form(form: FlaskForm, error: MeetingError) -> None:
+    """Answer a refusal on the form itself: each invalid field under its input, else above the form."""
+    unit_of_work.refused()
+    if isinstance(error, DetailsInvalid):
+        for name, (problem, detail) in error.errors.items():
+            field = getattr(form, _FORM_FIELDS.get(name, name))
+            field.errors = [*field.errors, field_error_message(problem, detail)]
+    else:
+        form.form_errors.append(error_message(error))
 
 
 def _form_data(meeting: TechnicalMeeting | None) -> dict[str, object] | None:
@@ -188,46 +191,29 @@ def _scheduled(election: Election) -> TechnicalMeeting:
 
 
 @bp.post("/staff/elections/<code>/meeting/cancel")
+@refusals_go_to("meetings.staff_page")
 def cancel(code: str) -> WerkzeugResponse:
     election = _election(code)
     meeting = _scheduled(election)
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
-    _commit_or_report(
-        lambda: service.cancel(meeting, staff=current_user, at=utcnow(), reason=(form.reason.data or "").strip()),
-        _("The meeting has been cancelled and the outlets told."),
-    )
+    service.cancel(meeting, staff=current_user, at=utcnow(), reason=(form.reason.data or "").strip())
+    flash(_("The meeting has been cancelled and the outlets told."), "success")
     return redirect(url_for("meetings.staff_page", code=election.code))
 
 
 @bp.post("/staff/elections/<code>/meeting/invite")
+@refusals_go_to("meetings.staff_page")
 def invite(code: str) -> WerkzeugResponse:
     """Send the invitation to outlets approved since it went out."""
     election = _election(code)
     meeting = _scheduled(election)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        count = service.invite_new(meeting, staff=current_user, at=utcnow())
-    except MeetingError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Invitations sent to the outlets registered since: %(count)d.", count=count), "success")
+    count = service.invite_new(meeting, staff=current_user, at=utcnow())
+    flash(_("Invitations sent to the outlets registered since: %(count)d.", count=count), "success")
     return redirect(url_for("meetings.staff_page", code=election.code))
-
-
-def _commit_or_report(change, done: str) -> None:  # type: ignore[no-untyped-def]
-    try:
-        change()
-    except MeetingError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
 
 
 @bp.get("/staff/elections/<code>/meeting/attendees.csv")
@@ -255,16 +241,9 @@ def mail(code: str) -> str | WerkzeugResponse:
             count = service.mail_outlets(
                 election, form.subject.data or "", form.body.data or "", staff=current_user, at=utcnow()
             )
-        except DetailsInvalid as invalid:
-            db.session.rollback()
-            for name, (problem, detail) in invalid.errors.items():
-                field = getattr(form, name)
-                field.errors = [*field.errors, field_error_message(problem, detail)]
         except MeetingError as error:
-            db.session.rollback()
-            form.form_errors.append(error_message(error))
+            _show_on_form(form, error)
         else:
-            db.session.commit()
             flash(_("The message has been sent to %(count)d addresses.", count=count), "success")
             return redirect(url_for("meetings.staff_page", code=election.code))
     return render_template(

@@ -8,8 +8,8 @@ import threading
 import click
 from flask.cli import with_appcontext
 
+from portal import unit_of_work
 from portal.db import utcnow
-from portal.extensions import db
 
 
 @click.group("feed")
@@ -40,10 +40,9 @@ def collect_command(proxies: tuple[str, ...], once: bool, interval: float) -> No
         failed = 0
         for url in proxies:
             try:
-                collected = store_stats(proxy_name(url), fetch_stats(url), at=utcnow())
-                db.session.commit()
+                with unit_of_work.transaction():
+                    collected = store_stats(proxy_name(url), fetch_stats(url), at=utcnow())
             except CollectError as error:
-                db.session.rollback()
                 failed += 1
                 click.echo(f"feed collect: {error}", err=True)
                 continue

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from allowlist.addresses import AddressRefused
+from portal.problems import PortalError
 
 
-class RegistrationError(Exception):
+class RegistrationError(PortalError):
     code: str = "registration_error"
 
 

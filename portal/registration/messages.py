@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.elections.prague import prague_day_of_deadline
 from portal.extensions import db
+from portal.problems import describes
 from portal.registration.errors import (
     ConflictsNotAcknowledged,
     ContentInvalid,
@@ -129,6 +130,7 @@ def problem_message(problem: Problem) -> str:
     return field_error_message(problem.code, problem.detail)
 
 
+@describes(RegistrationError)
 def error_message(error: RegistrationError) -> str:
     if isinstance(error, DeadlinePassed):
         return _(

@@ -47,5 +47,5 @@ def test_a_window_running_past_the_close_ends_at_the_close():
 
 
 def test_a_naive_instant_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="aware datetime"):
         next_boundary(SCHEDULE, datetime(2028, 1, 15, 12, 0))

@@ -15,16 +15,16 @@ from tests.signatures.pki import Party, TestPKI, _name, get_test_pki
 
 OFFICE_ORGANISATION_IDENTIFIER = "NTRCZ-00025593"
 _lock = threading.Lock()
-_office: Party | None = None
+#: The office's seal, made on first use (one per test run).
+_office: dict[str, Party] = {}
 
 
 def office_party(pki: TestPKI | None = None) -> Party:
     """The office's qualified electronic seal, made once per test run."""
-    global _office
     pki = pki or get_test_pki()
     with _lock:
-        if _office is None:
-            _office = pki._leaf(
+        if "seal" not in _office:
+            _office["seal"] = pki._leaf(
                 "office",
                 _name(
                     "Český statistický úřad – povolení",
@@ -36,7 +36,7 @@ def office_party(pki: TestPKI | None = None) -> Party:
                 pki.now + timedelta(days=365),
                 qc=("qct_eseal", True),
             )
-        return _office
+        return _office["seal"]
 
 
 def office_signing_config(folder: Path) -> dict[str, object]:

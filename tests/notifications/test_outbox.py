@@ -254,7 +254,7 @@ def test_backoff_doubles_from_30_seconds_to_an_hour_with_a_small_deterministic_j
     assert backoff_delay(1000, "<a@volby-media.czso.cz>") <= timedelta(hours=1)
     one, other = ([backoff_delay(n, mid) for n in range(1, 13)] for mid in ("<a@x>", "<b@x>"))
     assert one != other  # mails that failed together do not retry together
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="attempts >= 1"):
         backoff_delay(0, "<a@x>")
 
 
