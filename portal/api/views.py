@@ -1,7 +1,9 @@
 """The JSON API, ``/api/v1``: elections (public), applications (the outlet's side), decisions (staff).
 
-Views are thin: authenticate, parse, call the registration service, commit once, represent.
-The rules live in the services; the API never repeats them.
+Views are thin: authenticate, parse, call the registration service, represent. The request commits once
+when the view returns and rolls back on any error (``portal/unit_of_work.py``); a service's refusal
+becomes the API's error shape in the one error handler. The rules live in the services; the API never
+repeats them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.policy import Action, Kind
 from portal.api import auth, openapi
-from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, from_registration, json_response
+from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, json_response
 from portal.api.errors import not_found as not_found_error
 from portal.api.parsing import parse
 from portal.api.queries import application_page
@@ -23,10 +25,9 @@ from portal.api.representations import application_json, application_list_json, 
 from portal.api.schemas import firewall, requests
 from portal.db import utcnow
 from portal.elections.service import all_elections, election_by_code
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.registration import service
 from portal.registration.access import load_application
-from portal.registration.errors import RegistrationError
 from portal.registration.models import Application, VersionState
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -101,7 +102,6 @@ def election_allowlist(code: str) -> ResponseReturnValue:
     if found is None:
         raise not_found_error()
     published = allowlist.publish(found, at=utcnow(), key=allowlist.signing_key())
-    db.session.commit()
     if published.etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
@@ -119,7 +119,6 @@ def allowlist_report(code: str) -> ResponseReturnValue:
         raise not_found_error()
     report = parse(firewall.FirewallReport).report()
     host = hosts.store_report(found, report, user=auth.signed_in(), at=utcnow())
-    db.session.commit()
     accepted = firewall.FirewallReportAccepted(host=host.host, version=host.version, status=host.status.value)
     return json_response(accepted.model_dump(mode="json"), 201)
 
@@ -180,15 +179,10 @@ def create_application() -> ResponseReturnValue:
         )
     now = utcnow()
     policy = service.address_policy()
-    try:
-        application = service.start_application(organisation, target, user, at=now)
-        service.save_draft(application.latest, body.content(), policy, at=now)
-        if body.submit:
-            service.submit(application.latest, policy, user=user, at=now)
-    except RegistrationError as error:
-        db.session.rollback()
-        raise from_registration(error) from error
-    db.session.commit()
+    application = service.start_application(organisation, target, user, at=now)
+    service.save_draft(application.latest, body.content(), policy, at=now)
+    if body.submit:
+        service.submit(application.latest, policy, user=user, at=now)
     return _application_response(application, 201)
 
 
@@ -275,13 +269,8 @@ def revoke(application_id: int) -> ResponseReturnValue:
 
 
 def _change(application: Application, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
-    """Run a service action; commit once, or roll back and answer with the service's refusal."""
-    try:
-        action()
-    except RegistrationError as error:
-        db.session.rollback()
-        raise from_registration(error) from error
-    db.session.commit()
+    """Run a service action and answer with the application (a refusal propagates to the error handler)."""
+    action()
     return _application_response(application)
 
 
