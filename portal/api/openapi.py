@@ -195,14 +195,30 @@ def _conflict(codes: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A query model's fields as parameters: the field's schema, its description on the parameter."""
+    parameters = []
+    for name, schema in _untitled(model.model_json_schema())["properties"].items():
+        parameter: dict[str, Any] = {"name": name, "in": "query"}
+        if "description" in schema:
+            parameter["description"] = schema.pop("description")
+        if schema.get("default", 0) is None:
+            del schema["default"]
+        parameters.append({**parameter, "schema": schema})
+    return parameters
+
+
 def path_item(operation: Operation) -> dict[str, Any]:
     """One operation of the document, from its row in the table."""
     item: dict[str, Any] = {"operationId": operation.operation_id, "summary": operation.summary}
     if operation.description:
         item["description"] = operation.description
     item["security"] = SECURITY[operation.security]
-    if operation.parameters:
-        item["parameters"] = [_ref(p, "parameters") if isinstance(p, str) else p for p in operation.parameters]
+    parameters = [_ref(name, "parameters") for name in operation.parameters]
+    if operation.query is not None:
+        parameters += query_parameters(operation.query)
+    if parameters:
+        item["parameters"] = parameters
     if operation.request is not None:
         item["requestBody"] = {
             "required": operation.request_required,

@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from portal.api.schemas import firewall, requests, responses
-from portal.registration.models import VersionState
 
 #: Who may call. ``read``: a token or a session; ``write``: a token, or a session with the CSRF header;
 #: ``public``: anyone, but a token, if sent, must be valid.
@@ -49,8 +48,10 @@ class Operation:
     errors: tuple[str, ...]
     description: str | None = None
     security: str = "read"
-    #: Names of ``components/parameters``, then inline parameter objects.
-    parameters: tuple[str | dict[str, Any], ...] = ()
+    #: Names of ``components/parameters`` (the path's).
+    parameters: tuple[str, ...] = ()
+    #: The query arguments, as a schema whose fields are the parameters.
+    query: type[requests.RequestBody] | None = None
     request: type[requests.RequestBody] | None = None
     request_required: bool = True
     #: The codes of a 409 refusal by the services.
@@ -84,18 +85,6 @@ def _action(
         conflicts=conflicts,
     )
 
-
-_LIST_PARAMETERS: tuple[dict[str, Any], ...] = (
-    {"name": "election", "in": "query", "schema": {"type": "string"}, "description": "Election code."},
-    {
-        "name": "state",
-        "in": "query",
-        "schema": {"type": "string", "enum": [s.value for s in VersionState]},
-        "description": "The state of the latest version.",
-    },
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
-)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -159,7 +148,7 @@ OPERATIONS: tuple[Operation, ...] = (
         Answer("One page of applications, by id.", responses.ApplicationList),
         ("401", "403", "422", "429"),
         description="An applicant: its organisation's. Verified staff: every organisation's.",
-        parameters=_LIST_PARAMETERS,
+        query=requests.ApplicationQuery,
     ),
     Operation(
         "/applications",

@@ -57,8 +57,9 @@ def read_object(*, allow_empty: bool = False) -> dict[str, Any]:
 
 
 def field_code(schema: type[RequestBody], name: str) -> str:
-    """The code of a field of ``schema`` whose value has the wrong type (every field declares one)."""
-    return next(item.code for item in schema.model_fields[name].metadata if isinstance(item, Shape))
+    """The code of a field of ``schema`` (by its name in the request) whose value is refused."""
+    field = next(f for attribute, f in schema.model_fields.items() if (f.alias or attribute) == name)
+    return next(item.code for item in field.metadata if isinstance(item, Shape))
 
 
 def _shape_code(schema: type[RequestBody], name: str, kind: str) -> str:

@@ -19,7 +19,7 @@ from portal.accounts.policy import Action, Kind
 from portal.api import auth, openapi
 from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, json_response
 from portal.api.errors import not_found as not_found_error
-from portal.api.parsing import parse
+from portal.api.parsing import parse, validate
 from portal.api.queries import application_page
 from portal.api.representations import application_json, application_list_json, election_json, election_list_json
 from portal.api.schemas import firewall, requests
@@ -28,12 +28,9 @@ from portal.elections.service import all_elections, election_by_code
 from portal.extensions import limiter
 from portal.registration import service
 from portal.registration.access import load_application
-from portal.registration.models import Application, VersionState
+from portal.registration.models import Application
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-DEFAULT_PER_PAGE = 100
-MAX_PER_PAGE = 500
 
 
 def _api_rate_limit() -> str:
@@ -66,16 +63,6 @@ def _application_response(application: Application, status: int = 200) -> Respon
     body = application_json(application, staff=staff, with_conflicts=staff)
     headers = {"Location": url_for("api.application", application_id=application.id)} if status == 201 else None
     return json_response(body, status, headers)
-
-
-def _positive_int(name: str, default: int, problems: dict[str, tuple[str, object]]) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
-        problems[name] = field_problem("not_a_positive_integer")
-        return default
-    return int(raw)
 
 
 # Elections (public) -------------------------------------------------------------------------------
@@ -136,33 +123,19 @@ def allowlist_public_key() -> ResponseReturnValue:
 def applications() -> ResponseReturnValue:
     user = auth.signed_in()
     reviewer = may(Kind.APPLICATION, Action.REVIEW)
-    problems: dict[str, tuple[str, object]] = {}
-    election_id = None
-    if code := request.args.get("election"):
-        found = election_by_code(code)
-        if found is None:
-            problems["election"] = field_problem("unknown_election")
-        else:
-            election_id = found.id
-    state = None
-    if raw_state := request.args.get("state"):
-        if raw_state in {s.value for s in VersionState}:
-            state = VersionState(raw_state)
-        else:
-            problems["state"] = field_problem("invalid_choice")
-    page = _positive_int("page", 1, problems)
-    per_page = min(_positive_int("per_page", DEFAULT_PER_PAGE, problems), MAX_PER_PAGE)
-    if problems:
-        raise ApiError(422, "validation_failed", _l("Some fields are not valid."), problems)
+    query = validate(requests.ApplicationQuery, request.args.to_dict())
+    per_page = min(query.per_page, requests.MAX_PER_PAGE)
     result = application_page(
         organisation_id=None if reviewer else user.organisation_id,
-        election_id=election_id,
-        state=state,
-        page=page,
+        election_id=query.election_id,
+        state=query.state,
+        page=query.page,
         per_page=per_page,
     )
     return json_response(
-        application_list_json(result.applications, staff=reviewer, page=page, per_page=per_page, total=result.total)
+        application_list_json(
+            result.applications, staff=reviewer, page=query.page, per_page=per_page, total=result.total
+        )
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from portal.accounts.models import Role
 from portal.api.openapi import REQUEST_MODELS
 from portal.api.parsing import field_code
+from portal.api.schemas.requests import ApplicationQuery
 from portal.extensions import db
 from tests.api.conftest import call, error_code
 
@@ -29,10 +30,10 @@ def reviewer(make_staff, make_token):
     return secret
 
 
-@pytest.mark.parametrize("model", REQUEST_MODELS, ids=lambda model: model.__name__)
+@pytest.mark.parametrize("model", [*REQUEST_MODELS, ApplicationQuery], ids=lambda model: model.__name__)
 def test_every_request_field_names_its_code(model):
-    for name in model.model_fields:
-        assert field_code(model, name)
+    for name, field in model.model_fields.items():
+        assert field_code(model, field.alias or name)
 
 
 def field_codes(response) -> dict[str, str]:
@@ -100,3 +101,25 @@ def test_a_firewall_report_s_detail_must_be_encodable_text(client, make_election
     response = call(client, "POST", "/api/v1/elections/prez2099/allowlist/reports", secret=secret, json=body)
     assert response.status_code == 422 and error_code(response) == "validation_failed"
     assert field_codes(response) == {"detail": "not_a_string", "extra": "unknown_field"}
+
+
+@pytest.mark.parametrize(
+    ("query", "codes"),
+    [
+        ("page=1.0&per_page=%2B5", {"page": "not_a_positive_integer", "per_page": "not_a_positive_integer"}),
+        ("page=1234567890", {"page": "not_a_positive_integer"}),
+        ("per_page=-1&state=Draft", {"per_page": "not_a_positive_integer", "state": "invalid_choice"}),
+    ],
+)
+def test_list_arguments_are_refused_together(client, outlet, query, codes):
+    _applicant, _election, secret = outlet
+    response = call(client, "GET", f"{URL}?{query}", secret=secret)
+    assert response.status_code == 422 and error_code(response) == "validation_failed"
+    assert field_codes(response) == codes
+
+
+def test_empty_and_unknown_list_arguments_filter_nothing_and_per_page_is_capped(client, outlet):
+    _applicant, _election, secret = outlet
+    response = call(client, "GET", f"{URL}?election=&state=&per_page=100000&sort=id", secret=secret)
+    assert response.status_code == 200
+    assert response.get_json()["per_page"] == 500

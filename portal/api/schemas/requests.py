@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from portal.accounts.access import MAX_ID
-from portal.api.schemas.types import Flag, Shape, Text, TextList
+from portal.api.schemas.types import Flag, Shape, Text, TextList, enum_schema
+from portal.elections.service import election_by_code
 from portal.registration import content as registration
-from portal.registration.models import MAX_PRODUCTION_ADDRESSES, MAX_TEST_ADDRESSES
+from portal.registration.models import MAX_PRODUCTION_ADDRESSES, MAX_TEST_ADDRESSES, VersionState
 
 MAX_INTERNAL_REASON = 2000
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 500
 
 #: A version number the caller saw: ``expected_version`` of a decision.
 OptionalVersion = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, Shape("not_a_positive_integer")]
@@ -99,4 +103,55 @@ class Reject(Decision):
         "",
         max_length=MAX_INTERNAL_REASON,
         description="Optional and internal to the office: never shown to the outlet.",
+    )
+
+
+def _blank_is_none(value: object) -> object:
+    """A query argument left empty (``?state=``) filters nothing, as one left out."""
+    return None if value == "" else value
+
+
+def _election_id(code: object) -> int | None:
+    """The id of the election with this code; an unknown code is refused."""
+    if code is None:
+        return None
+    found = election_by_code(code) if isinstance(code, str) else None
+    if found is None:
+        raise PydanticCustomError("unknown_election", "no election has this code")
+    return found.id
+
+
+def _positive_number(value: object) -> object:
+    """A query argument of at most nine ASCII digits, at least 1 (``0``, ``-1``, ``1.0``, ``+1`` are refused)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9 and int(value) >= 1:
+        return int(value)
+    raise PydanticCustomError("not_a_positive_integer", "not a whole number of at least 1")
+
+
+PageNumber = Annotated[int, BeforeValidator(_positive_number), Shape("not_a_positive_integer")]
+
+
+class ApplicationQuery(RequestBody):
+    """The filters and the page of ``GET /applications`` (query arguments; others are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    field_codes_only: ClassVar[bool] = True
+
+    election_id: Annotated[
+        int | None,
+        BeforeValidator(_election_id),
+        BeforeValidator(_blank_is_none),
+        Shape("unknown_election"),
+        WithJsonSchema({"type": "string"}),
+    ] = Field(None, alias="election", description="Election code.")
+    state: Annotated[
+        VersionState | None,
+        BeforeValidator(_blank_is_none),
+        enum_schema(VersionState),
+        Shape("invalid_choice"),
+    ] = Field(None, strict=False, description="The state of the latest version.")
+    page: Annotated[PageNumber, WithJsonSchema({"type": "integer", "minimum": 1})] = 1
+    #: More than ``MAX_PER_PAGE`` is answered with that many.
+    per_page: Annotated[PageNumber, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})] = (
+        DEFAULT_PER_PAGE
     )
