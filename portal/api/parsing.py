@@ -1,24 +1,36 @@
-"""Reading a JSON request body: bounded, strictly typed, every wrong field named at once.
+"""Reading a JSON request body into its schema: bounded, strictly typed, every wrong field named at once.
 
-Only the shape is checked here (types, known fields); what the values mean is the services' business.
+The schemas (``portal/api/schemas``) say what is allowed; this module reads the body and turns
+pydantic's errors into the API's field codes: a wrong shape is 400 ``malformed_json``; a value over
+one of the API's own bounds (``too_long``) is 422 ``validation_failed``, as the services' refusals are.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
+from flask_babel import lazy_gettext as _l
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from portal.api.errors import ApiError, field_problem
+from portal.api.schemas.requests import RequestBody
+from portal.api.schemas.types import Shape
+from portal.registration.messages import field_error_message
 
-#: A field's expected JSON type.
-STRING, BOOLEAN, STRING_LIST = "string", "boolean", "string_list"
-_TYPE_PROBLEM = {STRING: "not_a_string", BOOLEAN: "not_a_boolean", STRING_LIST: "not_a_list_of_strings"}
+Body = TypeVar("Body", bound=RequestBody)
+
+#: pydantic error type -> the API's field code, whatever the field's type.
+_FIXED_CODES = {"extra_forbidden": "unknown_field", "missing": "missing", "invalid_text": "invalid_text"}
+#: pydantic error types that refuse a value of the right shape (422): -> (field code, its detail).
+_VALUE_CODES = {"string_too_long": ("too_long", "max_length")}
+#: The longest field name repeated in an answer.
+MAX_NAME = 100
 
 
-def _malformed(fields: Mapping[str, tuple[str, object]] | None = None) -> ApiError:
+def _malformed(fields: dict[str, tuple[str, object]] | None = None) -> ApiError:
     return ApiError(400, "malformed_json", fields=fields)
 
 
@@ -44,48 +56,47 @@ def read_object(*, allow_empty: bool = False) -> dict[str, Any]:
     return document
 
 
-def _clean_text(value: str) -> bool:
-    """No NUL (PostgreSQL refuses it) and no unpaired surrogate (not encodable as UTF-8)."""
-    if "\x00" in value:
-        return False
+def field_code(schema: type[RequestBody], name: str) -> str:
+    """The code of a field of ``schema`` (by its name in the request) whose value is refused."""
+    field = next(f for attribute, f in schema.model_fields.items() if (f.alias or attribute) == name)
+    return next(item.code for item in field.metadata if isinstance(item, Shape))
+
+
+def _shape_code(schema: type[RequestBody], name: str, kind: str) -> str:
+    if kind == "extra_forbidden" or (kind in _FIXED_CODES and not schema.field_codes_only):
+        return _FIXED_CODES[kind]
+    return field_code(schema, name)
+
+
+def refusal(schema: type[RequestBody], error: ValidationError) -> ApiError:
+    """pydantic's errors as one answer: one code per field, a wrong type before anything else."""
+    shapes: dict[str, str] = {}
+    values: dict[str, tuple[str, object]] = {}
+    for detail in error.errors(include_url=False):
+        name = str(detail["loc"][0])[:MAX_NAME] if detail["loc"] else ""
+        if detail["type"] in _VALUE_CODES and not schema.field_codes_only:
+            values[name] = _value_problem(detail)
+        elif shapes.get(name) in (None, "invalid_text"):
+            shapes[name] = _shape_code(schema, name, detail["type"])
+    if shapes and not schema.field_codes_only:
+        return _malformed({name: field_problem(code) for name, code in shapes.items()})
+    values.update({name: field_problem(code) for name, code in shapes.items()})
+    return ApiError(422, "validation_failed", _l("Some fields are not valid."), values)
+
+
+def _value_problem(detail: ErrorDetails) -> tuple[str, object]:
+    code, bound = _VALUE_CODES[detail["type"]]
+    limit = (detail.get("ctx") or {}).get(bound)
+    return code, field_error_message(code, {"max": limit})
+
+
+def validate(schema: type[Body], document: dict[str, Any]) -> Body:
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        return schema.model_validate(document)
+    except ValidationError as error:
+        raise refusal(schema, error) from error
 
 
-def _problem(kind: str, value: object) -> str | None:
-    if kind == STRING:
-        if not isinstance(value, str):
-            return _TYPE_PROBLEM[kind]
-        return None if _clean_text(value) else "invalid_text"
-    if kind == BOOLEAN:
-        return None if isinstance(value, bool) else _TYPE_PROBLEM[kind]
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        return _TYPE_PROBLEM[kind]
-    return None if all(_clean_text(item) for item in value) else "invalid_text"
-
-
-def check_fields(document: Mapping[str, Any], schema: Mapping[str, str], required: tuple[str, ...] = ()) -> None:
-    """Every field of ``document`` known to ``schema`` and of its type, every required one present."""
-    problems: dict[str, tuple[str, object]] = {}
-    for name, value in document.items():
-        kind = schema.get(name)
-        if kind is None:
-            problems[str(name)[:100]] = field_problem("unknown_field")
-            continue
-        problem = _problem(kind, value)
-        if problem:
-            problems[name] = field_problem(problem)
-    for name in required:
-        if name not in document:
-            problems[name] = field_problem("missing")
-    if problems:
-        raise _malformed(problems)
-
-
-def parse(schema: Mapping[str, str], required: tuple[str, ...] = (), *, allow_empty: bool = False) -> dict[str, Any]:
-    document = read_object(allow_empty=allow_empty)
-    check_fields(document, schema, required)
-    return document
+def parse(schema: type[Body], *, allow_empty: bool = False) -> Body:
+    """The request's body as ``schema``, or the API's refusal naming every wrong field."""
+    return validate(schema, read_object(allow_empty=allow_empty))

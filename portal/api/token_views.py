@@ -13,7 +13,6 @@ from portal.accounts.session import has_second_factor_in_session
 from portal.api import service
 from portal.api.forms import TokenForm
 from portal.db import utcnow
-from portal.extensions import db
 
 bp = Blueprint("api_tokens", __name__, template_folder="templates")
 
@@ -61,7 +60,6 @@ def create() -> str | Response:
         )
     except service.TokenRefused:
         abort(400)
-    db.session.commit()
     return _page(_offer(TokenForm(formdata=None)), minted)
 
 
@@ -73,6 +71,5 @@ def revoke(token_id: int) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
     service.revoke(token, actor=current_user, at=utcnow())
-    db.session.commit()
     flash(_("The token %(prefix)s… has been revoked.", prefix=token.prefix), "success")
     return redirect(url_for("api_tokens.index"))

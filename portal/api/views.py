@@ -1,7 +1,9 @@
 """The JSON API, ``/api/v1``: elections (public), applications (the outlet's side), decisions (staff).
 
-Views are thin: authenticate, parse, call the registration service, commit once, represent.
-The rules live in the services; the API never repeats them.
+Views are thin: authenticate, parse, call the registration service, represent. The request commits once
+when the view returns and rolls back on any error (``portal/unit_of_work.py``); a service's refusal
+becomes the API's error shape in the one error handler. The rules live in the services; the API never
+repeats them.
 """
 
 from __future__ import annotations
@@ -15,39 +17,20 @@ from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.policy import Action, Kind
 from portal.api import auth, openapi
-from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, from_registration, json_response
+from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, json_response
 from portal.api.errors import not_found as not_found_error
-from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, parse, read_object
+from portal.api.parsing import parse, validate
 from portal.api.queries import application_page
-from portal.api.representations import application_json, election_json
+from portal.api.representations import application_json, application_list_json, election_json, election_list_json
+from portal.api.schemas import firewall, requests
 from portal.db import utcnow
 from portal.elections.service import all_elections, election_by_code
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.registration import service
 from portal.registration.access import load_application
-from portal.registration.content import ApplicationContent
-from portal.registration.errors import RegistrationError
-from portal.registration.messages import field_error_message
-from portal.registration.models import Application, VersionState
+from portal.registration.models import Application
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-#: The largest id a database integer column holds; a bigger one in a URL is simply not found.
-MAX_ID = 2**31 - 1
-DEFAULT_PER_PAGE = 100
-MAX_PER_PAGE = 500
-MAX_INTERNAL_REASON = 2000
-
-#: The content of a draft: what ``PUT /applications/<id>`` replaces (absent fields become empty).
-CONTENT_FIELDS = {
-    "contact_email": STRING,
-    "contact_phone": STRING,
-    "production": STRING_LIST,
-    "test": STRING_LIST,
-    "accept_terms": BOOLEAN,
-    "note": STRING,
-}
-CREATE_FIELDS = {"election": STRING, **CONTENT_FIELDS, "submit": BOOLEAN}
 
 
 def _api_rate_limit() -> str:
@@ -82,34 +65,13 @@ def _application_response(application: Application, status: int = 200) -> Respon
     return json_response(body, status, headers)
 
 
-def _content(body: dict[str, object]) -> ApplicationContent:
-    return ApplicationContent(
-        contact_email=str(body.get("contact_email", "")),
-        contact_phone=str(body.get("contact_phone", "")),
-        production=list(body.get("production", [])),  # type: ignore[call-overload]
-        test=list(body.get("test", [])),  # type: ignore[call-overload]
-        accept_terms=bool(body.get("accept_terms", False)),
-        note=str(body.get("note", "")),
-    )
-
-
-def _positive_int(name: str, default: int, problems: dict[str, tuple[str, object]]) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
-        problems[name] = field_problem("not_a_positive_integer")
-        return default
-    return int(raw)
-
-
 # Elections (public) -------------------------------------------------------------------------------
 
 
 @bp.get("/elections")
 def elections() -> ResponseReturnValue:
     now = utcnow()
-    return json_response({"elections": [election_json(e, now) for e in all_elections()]})
+    return json_response(election_list_json(all_elections(), now))
 
 
 @bp.get("/elections/<code>")
@@ -127,7 +89,6 @@ def election_allowlist(code: str) -> ResponseReturnValue:
     if found is None:
         raise not_found_error()
     published = allowlist.publish(found, at=utcnow(), key=allowlist.signing_key())
-    db.session.commit()
     if published.etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
@@ -143,14 +104,10 @@ def allowlist_report(code: str) -> ResponseReturnValue:
     found = election_by_code(code)
     if found is None:
         raise not_found_error()
-    try:
-        report = hosts.parse_report(read_object())
-    except hosts.ReportInvalid as invalid:
-        fields = {name: field_problem(problem) for name, problem in invalid.problems.items()}
-        raise ApiError(422, "validation_failed", _l("Some fields are not valid."), fields) from invalid
+    report = parse(firewall.FirewallReport).report()
     host = hosts.store_report(found, report, user=auth.signed_in(), at=utcnow())
-    db.session.commit()
-    return json_response({"host": host.host, "version": host.version, "status": host.status.value}, 201)
+    accepted = firewall.FirewallReportAccepted(host=host.host, version=host.version, status=host.status.value)
+    return json_response(accepted.model_dump(mode="json"), 201)
 
 
 @bp.get("/allowlist/public-key")
@@ -166,38 +123,19 @@ def allowlist_public_key() -> ResponseReturnValue:
 def applications() -> ResponseReturnValue:
     user = auth.signed_in()
     reviewer = may(Kind.APPLICATION, Action.REVIEW)
-    problems: dict[str, tuple[str, object]] = {}
-    election_id = None
-    if code := request.args.get("election"):
-        found = election_by_code(code)
-        if found is None:
-            problems["election"] = field_problem("unknown_election")
-        else:
-            election_id = found.id
-    state = None
-    if raw_state := request.args.get("state"):
-        if raw_state in {s.value for s in VersionState}:
-            state = VersionState(raw_state)
-        else:
-            problems["state"] = field_problem("invalid_choice")
-    page = _positive_int("page", 1, problems)
-    per_page = min(_positive_int("per_page", DEFAULT_PER_PAGE, problems), MAX_PER_PAGE)
-    if problems:
-        raise ApiError(422, "validation_failed", _l("Some fields are not valid."), problems)
+    query = validate(requests.ApplicationQuery, request.args.to_dict())
+    per_page = min(query.per_page, requests.MAX_PER_PAGE)
     result = application_page(
         organisation_id=None if reviewer else user.organisation_id,
-        election_id=election_id,
-        state=state,
-        page=page,
+        election_id=query.election_id,
+        state=query.state,
+        page=query.page,
         per_page=per_page,
     )
     return json_response(
-        {
-            "applications": [application_json(a, staff=reviewer) for a in result.applications],
-            "page": page,
-            "per_page": per_page,
-            "total": result.total,
-        }
+        application_list_json(
+            result.applications, staff=reviewer, page=query.page, per_page=per_page, total=result.total
+        )
     )
 
 
@@ -206,23 +144,18 @@ def create_application() -> ResponseReturnValue:
     """Start an application, save its content and, with ``submit``, submit it: all or nothing."""
     user = auth.signed_in()
     organisation = load_organisation(user.organisation_id or 0, Action.CREATE, Kind.APPLICATION)
-    body = parse(CREATE_FIELDS, required=("election",))
-    target = election_by_code(body["election"])
+    body = parse(requests.ApplicationCreate)
+    target = election_by_code(body.election)
     if target is None:
         raise ApiError(
             422, "validation_failed", _l("Some fields are not valid."), {"election": field_problem("unknown_election")}
         )
     now = utcnow()
     policy = service.address_policy()
-    try:
-        application = service.start_application(organisation, target, user, at=now)
-        service.save_draft(application.latest, _content(body), policy, at=now)
-        if body.get("submit"):
-            service.submit(application.latest, policy, user=user, at=now)
-    except RegistrationError as error:
-        db.session.rollback()
-        raise from_registration(error) from error
-    db.session.commit()
+    application = service.start_application(organisation, target, user, at=now)
+    service.save_draft(application.latest, body.content(), policy, at=now)
+    if body.submit:
+        service.submit(application.latest, policy, user=user, at=now)
     return _application_response(application, 201)
 
 
@@ -235,17 +168,17 @@ def application(application_id: int) -> ResponseReturnValue:
 def replace_draft(application_id: int) -> ResponseReturnValue:
     """Replace the draft's content; fields left out become empty."""
     application = _load_application(application_id, Action.EDIT)
-    body = parse(CONTENT_FIELDS)
+    body = parse(requests.ApplicationContent)
     return _change(
         application,
-        lambda: service.save_draft(application.latest, _content(body), service.address_policy(), at=utcnow()),
+        lambda: service.save_draft(application.latest, body.content(), service.address_policy(), at=utcnow()),
     )
 
 
 @bp.post("/applications/<int:application_id>/submit")
 def submit(application_id: int) -> ResponseReturnValue:
     application = _load_application(application_id, Action.SUBMIT)
-    parse({}, allow_empty=True)
+    parse(requests.Empty, allow_empty=True)
     user = auth.signed_in()
     return _change(
         application,
@@ -256,7 +189,7 @@ def submit(application_id: int) -> ResponseReturnValue:
 @bp.post("/applications/<int:application_id>/withdraw")
 def withdraw(application_id: int) -> ResponseReturnValue:
     application = _load_application(application_id, Action.WITHDRAW)
-    parse({}, allow_empty=True)
+    parse(requests.Empty, allow_empty=True)
     user = auth.signed_in()
     return _change(application, lambda: service.withdraw(application, user=user, at=utcnow()))
 
@@ -264,7 +197,7 @@ def withdraw(application_id: int) -> ResponseReturnValue:
 @bp.post("/applications/<int:application_id>/amend")
 def amend(application_id: int) -> ResponseReturnValue:
     application = _load_application(application_id, Action.AMEND)
-    parse({}, allow_empty=True)
+    parse(requests.Empty, allow_empty=True)
     user = auth.signed_in()
     return _change(application, lambda: service.amend(application, user=user, at=utcnow()))
 
@@ -275,7 +208,7 @@ def amend(application_id: int) -> ResponseReturnValue:
 @bp.post("/applications/<int:application_id>/approve")
 def approve(application_id: int) -> ResponseReturnValue:
     application = _load_application(application_id, Action.APPROVE)
-    body = parse({"acknowledge_conflicts": BOOLEAN}, allow_empty=True)
+    body = parse(requests.Approve, allow_empty=True)
     staff = auth.signed_in()
     return _change(
         application,
@@ -283,7 +216,7 @@ def approve(application_id: int) -> ResponseReturnValue:
             application.latest,
             staff=staff,
             at=utcnow(),
-            acknowledge_conflicts=bool(body.get("acknowledge_conflicts", False)),
+            acknowledge_conflicts=body.acknowledge_conflicts,
         ),
     )
 
@@ -292,7 +225,7 @@ def approve(application_id: int) -> ResponseReturnValue:
 def reject(application_id: int) -> ResponseReturnValue:
     """R8: a reason is optional and internal; the outlet's view of the application never shows it."""
     application = _load_application(application_id, Action.REJECT)
-    reason = _internal_reason()
+    reason = parse(requests.Reject, allow_empty=True).internal_reason
     staff = auth.signed_in()
     return _change(
         application, lambda: service.reject(application.latest, staff=staff, at=utcnow(), internal_reason=reason)
@@ -303,31 +236,14 @@ def reject(application_id: int) -> ResponseReturnValue:
 def revoke(application_id: int) -> ResponseReturnValue:
     """Take back the approval in force; its addresses leave the next allowlist version."""
     application = _load_application(application_id, Action.REVOKE)
-    reason = _internal_reason()
+    reason = parse(requests.Reject, allow_empty=True).internal_reason
     staff = auth.signed_in()
     return _change(application, lambda: service.revoke(application, staff=staff, at=utcnow(), internal_reason=reason))
 
 
-def _internal_reason() -> str:
-    """The optional internal reason of a refusal or a revocation, from the request body."""
-    body = parse({"internal_reason": STRING}, allow_empty=True)
-    reason = str(body.get("internal_reason", ""))
-    if len(reason) > MAX_INTERNAL_REASON:
-        message = field_error_message("too_long", {"max": MAX_INTERNAL_REASON})
-        raise ApiError(
-            422, "validation_failed", _l("Some fields are not valid."), {"internal_reason": ("too_long", message)}
-        )
-    return reason
-
-
 def _change(application: Application, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
-    """Run a service action; commit once, or roll back and answer with the service's refusal."""
-    try:
-        action()
-    except RegistrationError as error:
-        db.session.rollback()
-        raise from_registration(error) from error
-    db.session.commit()
+    """Run a service action and answer with the application (a refusal propagates to the error handler)."""
+    action()
     return _application_response(application)
 
 
