@@ -175,9 +175,10 @@ def _check_password(email: str, password: str, *, at: datetime) -> User:
 def authenticate(email: str, password: str, *, at: datetime) -> User:
     """The user with these credentials, or an error that does not say which part was wrong.
 
-    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller commits
-    the count even though it refuses the sign-in. While the address must wait, the password is not
-    even looked at (:class:`SignInDelayed`).
+    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller keeps the
+    count although it refuses the sign-in (a page answers the refusal itself, so its request commits;
+    a refusal left to escape would roll the count back). While the address must wait, the password is
+    not even looked at (:class:`SignInDelayed`).
     """
     user = _check_password(email, password, at=at)
     if not user.active:
@@ -305,8 +306,9 @@ def enrol_second_factor(user: User, secret: str, code: str, *, at: datetime) -> 
 
 
 def verify_second_factor(user: User, code: str, *, at: datetime) -> None:
-    """Accept a fresh code; wrong codes are counted per account with the sign-in delays (the caller
-    commits the count even though it refuses), so the code cannot be guessed from many addresses."""
+    """Accept a fresh code; wrong codes are counted per account with the sign-in delays (the caller keeps
+    the count although it refuses, as for :func:`authenticate`), so the code cannot be guessed from many
+    addresses."""
     key = f"second-factor:{user.id}"
     wait = throttle.seconds_to_wait(key, at=at)
     if wait:
