@@ -34,6 +34,8 @@ LOGIN_RATE_LIMIT = "60 per minute;300 per hour"
 #: Per token: the firewall agents and feed proxies poll with the one ops token.
 API_RATE_LIMIT = "3000 per minute"
 STAFF_DOMAIN = "office.drill.example"
+#: How the audit log names the set-up's own changes.
+SET_UP_LABEL = "drill set-up"
 ORGANISATION_ADDRESS = "Vinohradská 1, 120 00 Praha 2"
 #: Collection points for filming permits: (code, name, address, region, district, capacity).
 POINTS = (
@@ -273,28 +275,28 @@ def _staff(email: str, role: Role, at: datetime) -> tuple[User, StaffAccount]:
 
 
 def set_up_office(env: dict[str, str], plan: Plan) -> Office:
-    """Seed the drill's database as the office's admin would, in-process, and commit once."""
+    """Seed the drill's database as the office's admin would, in-process, through the portal's services
+    (which write their audit events), as one unit of work."""
     import time
 
-    from portal import create_app
+    from portal import create_app, unit_of_work
     from portal.access import allowlist
     from portal.accounts import service as accounts
     from portal.accounts.models import Role
     from portal.accounts.policy import Scope
     from portal.api import service as tokens
-    from portal.audit.service import record
     from portal.config import settings_from_environment
     from portal.elections.models import ElectionKind, ElectionStatus
     from portal.elections.prague import to_prague
-    from portal.elections.service import ElectionPlan, RoundPlan, create_election
+    from portal.elections.service import ElectionPlan, RoundPlan, add_election
     from portal.extensions import db
-    from portal.filming.models import FilmingDeadline
     from portal.filming.points import PointData, save_point
+    from portal.filming.service import set_requests_close_at
     from portal.registration import service as registration
 
     started = time.monotonic()
     app = create_app(settings_from_environment(env))
-    with app.app_context():
+    with app.app_context(), unit_of_work.transaction():
         now = datetime.now(UTC)
         admin_user, admin = _staff(f"admin@{STAFF_DOMAIN}", Role.ADMIN, now)
         reviewer_user, reviewer = _staff(f"reviewer@{STAFF_DOMAIN}", Role.REVIEWER, now)
@@ -337,7 +339,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
         outlets: dict[int, OutletAccount] = {}
         for outlet in plan.outlets:
             password = secrets.token_urlsafe(15)
-            user = accounts.register_outlet(
+            user = accounts.sign_up(
                 organisation_name=outlet.name,
                 ico=outlet.ico,
                 address=ORGANISATION_ADDRESS,
@@ -345,10 +347,10 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
                 email=outlet.email,
                 password=password,
                 language="cs",
+                at=now,
+                actor_label=SET_UP_LABEL,
             )
-            accounts.confirm_email(user, at=now)
-            db.session.flush()
-            record("organisation.registered", user.organisation, actor=user, at=now, actor_label="drill set-up")
+            accounts.confirm_email(user, at=now)  # as if the outlet had followed the link
             token = tokens.mint(user, "drill newsroom script", lifetime_days=30, second_factor_passed=False, at=now)
             assert user.organisation_id is not None
             outlets[outlet.index] = OutletAccount(
@@ -358,43 +360,30 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
         for code, name, address, region, district, capacity in POINTS:
             save_point(PointData(code, name, address, region, district, capacity), staff=admin_user, at=now)
 
-        # The deadline column is set directly: the service states deadlines as Prague days (midnight),
-        # the drill's closes a minute from now. The plan's day is any day whose end is already past.
+        # Deadlines are Prague days (their end) for the office; the drill's close at exact instants.
         rounds = round_plans(plan)
-        election = create_election(
+        closes_at = plan.schedule.applications_close_at
+        election = add_election(
             ElectionPlan(
                 code=plan.election,
                 name_cs="Volba prezidenta republiky 2023 (cvičení)",
                 name_en="Presidential election 2023 (drill)",
                 kind=ElectionKind.PRESIDENT,
                 status=ElectionStatus.ANNOUNCED,
-                application_deadline=to_prague(now).date() - timedelta(days=1),
+                application_deadline=to_prague(closes_at).date(),
                 rounds=[RoundPlan(n, *times) for n, times in enumerate(rounds, start=1)],
                 has_media_server=True,
                 signature_required=True,
-            )
-        )
-        election.applications_close_at = plan.schedule.applications_close_at
-        record(
-            "election.created",
-            election,
+                applications_close_at=closes_at,
+            ),
             actor=admin_user,
             at=now,
-            after={"code": election.code, "applications_close_at": election.applications_close_at},
-            actor_label="drill set-up",
+            actor_label=SET_UP_LABEL,
         )
         # Permit requests stay open until the last round's processing starts (the latest the office may set).
-        db.session.add(
-            FilmingDeadline(
-                election_id=election.id,
-                requests_close_at=plan.schedule.live[-1][0],
-                updated_at=now,
-                updated_by_id=admin_user.id,
-            )
-        )
-        db.session.flush()
+        set_requests_close_at(election, plan.schedule.live[-1][0], staff=admin_user, at=now)
         public_key = allowlist.public_key_pem()
-        db.session.commit()
+    with app.app_context():  # the set-up's connections are not the workers'
         db.engine.dispose()
 
     key_path = Path(env["PORTAL_ALLOWLIST_KEY"])

@@ -12,28 +12,37 @@ from argon2.exceptions import InvalidHashError, VerificationError
 PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
 MIN_LENGTH = 10
 
-_hasher = PasswordHasher.from_parameters(PROFILES["rfc9106-low-memory"])
-_dummy_hash = _hasher.hash("not a password of anybody")
+
+class _Hashing:
+    """The process's argon2 parameters, switched in place by :func:`configure`."""
+
+    def __init__(self, profile: str) -> None:
+        self.use(profile)
+
+    def use(self, profile: str) -> None:
+        self.hasher = PasswordHasher.from_parameters(PROFILES[profile])
+        #: Verified against when the e-mail is unknown, so both cases take the same time.
+        self.dummy_hash = self.hasher.hash("not a password of anybody")
+
+
+_hashing = _Hashing("rfc9106-low-memory")
 
 
 def configure(profile: str) -> None:
     """Select the argon2 parameters for new hashes; existing hashes keep verifying."""
-    global _hasher, _dummy_hash
-    _hasher = PasswordHasher.from_parameters(PROFILES[profile])
-    #: Verified against when the e-mail is unknown, so both cases take the same time.
-    _dummy_hash = _hasher.hash("not a password of anybody")
+    _hashing.use(profile)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def password_matches(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _dummy_hash, password) and stored_hash is not None
+        return _hashing.hasher.verify(stored_hash or _hashing.dummy_hash, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
+    return _hashing.hasher.check_needs_rehash(stored_hash)

@@ -1,6 +1,7 @@
 """Account rules: sign-up, confirmation, sign-in, passwords and the second factor.
 
-Services flush and return; the request or command that called them commits once.
+Services flush and return; the request or command that called them commits once. A change someone makes
+to an account or an organisation is recorded in the audit log here, in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ from portal.accounts.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidSecondFactor,
+    InvalidToken,
     OrganisationRegistered,
     SignInDelayed,
 )
 from portal.accounts.ico import normalise_ico
 from portal.accounts.models import Organisation, Role, User, new_session_token
+from portal.audit.service import record, snapshot
 from portal.extensions import db
 
 #: Codes from the previous and the next 30-second step are accepted (clock drift).
 TOTP_VALID_WINDOW = 1
+#: What the audit log keeps of an organisation.
+ORGANISATION_FIELDS = ("name", "ico", "address", "website")
 
 
 def normalise_email(email: str) -> str:
@@ -78,15 +83,55 @@ def register_outlet(
     return user
 
 
-def update_organisation(organisation: Organisation, *, name: str, ico: str, address: str, website: str) -> None:
+def sign_up(
+    *,
+    organisation_name: str,
+    ico: str,
+    address: str,
+    website: str,
+    email: str,
+    password: str,
+    language: str,
+    at: datetime,
+    actor_label: str | None = None,
+) -> User:
+    """:func:`register_outlet`, recorded as "organisation.registered" by its first applicant."""
+    user = register_outlet(
+        organisation_name=organisation_name,
+        ico=ico,
+        address=address,
+        website=website,
+        email=email,
+        password=password,
+        language=language,
+    )
+    record(
+        "organisation.registered",
+        user.organisation,
+        actor=user,
+        at=at,
+        after={**snapshot(user.organisation, ORGANISATION_FIELDS), "applicant": user.email},
+        actor_label=actor_label,
+    )
+    return user
+
+
+def update_organisation(
+    organisation: Organisation, *, name: str, ico: str, address: str, website: str, actor: User, at: datetime
+) -> None:
+    """Change the organisation's details; recorded as "organisation.updated" when anything changed."""
     ico = normalise_ico(ico)
     if _ico_taken(ico, besides=organisation.id):
         raise OrganisationRegistered(ico)
+    before = snapshot(organisation, ORGANISATION_FIELDS)
     organisation.name = name.strip()
     organisation.ico = ico
     organisation.address = address.strip()
     organisation.website = website.strip()
     db.session.flush()
+    after = snapshot(organisation, ORGANISATION_FIELDS)
+    if after != before:
+        record("organisation.updated", organisation, actor=actor, at=at, before=before, after=after)
 
 
 def _ico_taken(ico: str, besides: int | None = None) -> bool:
@@ -130,9 +175,10 @@ def _check_password(email: str, password: str, *, at: datetime) -> User:
 def authenticate(email: str, password: str, *, at: datetime) -> User:
     """The user with these credentials, or an error that does not say which part was wrong.
 
-    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller commits
-    the count even though it refuses the sign-in. While the address must wait, the password is not
-    even looked at (:class:`SignInDelayed`).
+    A wrong password is counted per e-mail address (``throttle``) and flushed: the caller keeps the
+    count although it refuses the sign-in (a page answers the refusal itself, so its request commits;
+    a refusal left to escape would roll the count back). While the address must wait, the password is
+    not even looked at (:class:`SignInDelayed`).
     """
     user = _check_password(email, password, at=at)
     if not user.active:
@@ -147,9 +193,28 @@ def authenticate(email: str, password: str, *, at: datetime) -> User:
 
 
 def confirm_email(user: User, *, at: datetime) -> None:
+    """Mark the address confirmed (unrecorded: a reset link or a set-up proves it); see :func:`confirm_address`."""
     if user.email_confirmed_at is None:
         user.email_confirmed_at = at
         db.session.flush()
+
+
+def confirm_address(user_id: int, email: str, *, at: datetime) -> User:
+    """Follow a confirmation link naming ``user_id`` and ``email``: the account must still have that
+    address (:class:`InvalidToken` otherwise). The first confirmation is recorded; a repeated click is not."""
+    user = db.session.get(User, user_id)
+    if user is None or user.email != email:
+        raise InvalidToken()
+    if user.email_confirmed_at is None:
+        confirm_email(user, at=at)
+        record("user.email_confirmed", user, actor=user, at=at)
+    return user
+
+
+def set_language(user: User, language: str) -> None:
+    """The language of the person's pages and mails."""
+    user.language = language
+    db.session.flush()
 
 
 def end_every_session(user: User) -> None:
@@ -167,11 +232,9 @@ def set_password(user: User, password: str) -> None:
 def change_password(user: User, current: str, new: str, *, at: datetime) -> None:
     """A signed-in person's new password: the current one is checked like a sign-in (the same
     per-address delays), then every session of theirs ends."""
-    from portal.audit.service import record, request_client_address
-
     _check_password(user.email, current, at=at)
     set_password(user, new)
-    record("user.password_changed", user, actor=user, at=at, client_address=request_client_address())
+    record("user.password_changed", user, actor=user, at=at)
 
 
 def reset_password(user: User, password: str, *, at: datetime) -> list[str]:
@@ -179,11 +242,10 @@ def reset_password(user: User, password: str, *, at: datetime) -> list[str]:
     means the old password may be known to someone else, and so may a token made with it).
     Returns the names of the revoked tokens, for the notice mail."""
     from portal.api import service as api_tokens
-    from portal.audit.service import record, request_client_address
 
     set_password(user, password)
     confirm_email(user, at=at)
-    record("user.password_changed", user, actor=user, at=at, client_address=request_client_address())
+    record("user.password_changed", user, actor=user, at=at)
     revoked = [token for token in api_tokens.tokens_of(user) if token.revoked_at is None]
     for token in revoked:
         api_tokens.revoke(token, actor=user, at=at)
@@ -193,8 +255,6 @@ def reset_password(user: User, password: str, *, at: datetime) -> list[str]:
 def change_role(user: User, role: Role, *, actor: User | None, at: datetime, actor_label: str | None = None) -> None:
     """Move a staff member to another staff role; every session of theirs ends (the session module
     also ends them on any role change, however it is made)."""
-    from portal.audit.service import record
-
     if not user.is_staff or not role.is_staff:
         raise ValueError("only staff change roles, and only to another staff role")
     if user.role is role:
@@ -237,15 +297,18 @@ def _accepted_step(secret: str, code: str, at: datetime, last_step: int | None) 
 
 
 def enrol_second_factor(user: User, secret: str, code: str, *, at: datetime) -> None:
-    """Store ``secret`` once the user has proved with a code that the authenticator has it."""
+    """Store ``secret`` once the user has proved with a code that the authenticator has it; recorded
+    (without the secret)."""
     user.totp_last_step = _accepted_step(secret, code, at, None)
     user.totp_secret = secret
     db.session.flush()
+    record("user.second_factor_enrolled", user, actor=user, at=at)
 
 
 def verify_second_factor(user: User, code: str, *, at: datetime) -> None:
-    """Accept a fresh code; wrong codes are counted per account with the sign-in delays (the caller
-    commits the count even though it refuses), so the code cannot be guessed from many addresses."""
+    """Accept a fresh code; wrong codes are counted per account with the sign-in delays (the caller keeps
+    the count although it refuses, as for :func:`authenticate`), so the code cannot be guessed from many
+    addresses."""
     key = f"second-factor:{user.id}"
     wait = throttle.seconds_to_wait(key, at=at)
     if wait:

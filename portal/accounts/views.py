@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from portal import unit_of_work
 from portal.accounts import policy, service, tokens
 from portal.accounts.access import load_organisation
 from portal.accounts.errors import (
@@ -34,6 +35,7 @@ from portal.accounts.forms import (
     SecondFactorForm,
     SignUpForm,
 )
+from portal.accounts.messages import codes_delayed_message, error_message
 from portal.accounts.models import Organisation, User
 from portal.accounts.policy import Action
 from portal.accounts.session import (
@@ -43,7 +45,6 @@ from portal.accounts.session import (
     mark_second_factor,
     start_session,
 )
-from portal.audit.service import record, request_client_address, snapshot
 from portal.db import utcnow
 from portal.extensions import db, limiter
 from portal.navigation import safe_next_url
@@ -52,8 +53,6 @@ from portal.notifications.outbox import enqueue
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 PENDING_TOTP_SECRET = "pending_totp_secret"  # noqa: S105 - a session key, not a secret
-#: What the audit log keeps of an organisation.
-ORGANISATION_FIELDS = ("name", "ico", "address", "website")
 
 
 def _login_limit() -> str:
@@ -98,7 +97,7 @@ def signup() -> str | Response:
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = service.register_outlet(
+            user = service.sign_up(
                 organisation_name=form.organisation_name.data,
                 ico=form.ico.data,
                 address=form.address.data,
@@ -106,29 +105,21 @@ def signup() -> str | Response:
                 email=form.email.data,
                 password=form.password.data,
                 language=form.language.data,
+                at=utcnow(),
             )
         except EmailTaken:
             # The same answer as a registration: the address's owner hears of it, nobody else.
             existing = service.find_user_by_email(form.email.data)
             if existing is not None:
                 _queue_signup_notice(existing)
-                db.session.commit()
             return render_template("accounts/check_email.html", email=service.normalise_email(form.email.data))
         except OrganisationRegistered:
+            unit_of_work.refused()
             form.ico.errors.append(
                 _("An organisation with this IČO is already registered. Ask its contact person to add you.")
             )
         else:
-            record(
-                "organisation.registered",
-                user.organisation,
-                actor=user,
-                at=utcnow(),
-                after={**snapshot(user.organisation, ORGANISATION_FIELDS), "applicant": user.email},
-                client_address=request_client_address(),
-            )
             _queue_confirmation(user)
-            db.session.commit()
             return render_template("accounts/check_email.html", email=user.email)
     return render_template("accounts/signup.html", form=form)
 
@@ -137,15 +128,9 @@ def signup() -> str | Response:
 def confirm_email(token: str) -> str | Response:
     try:
         user_id, email = tokens.user_from_confirmation_token(token)
+        service.confirm_address(user_id, email, at=utcnow())
     except InvalidToken:
         return render_template("accounts/invalid_link.html"), 400  # type: ignore[return-value]
-    user = db.session.get(User, user_id)
-    if user is None or user.email != email:
-        return render_template("accounts/invalid_link.html"), 400  # type: ignore[return-value]
-    if user.email_confirmed_at is None:
-        service.confirm_email(user, at=utcnow())
-        record("user.email_confirmed", user, actor=user, at=utcnow(), client_address=request_client_address())
-    db.session.commit()
     flash(_("Your e-mail address is confirmed. You can sign in now."), "success")
     return redirect(url_for("accounts.login"))
 
@@ -159,21 +144,13 @@ def login() -> str | Response:
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.email.data, form.password.data, at=utcnow())
-        except InvalidCredentials:
-            db.session.commit()  # the failure counts towards the address's delay
-            form.form_errors.append(_("The e-mail or the password is wrong."))
+        except (InvalidCredentials, EmailNotConfirmed) as refusal:
+            # Answered here, not raised: the request commits the failure's count towards the address's delay.
+            form.form_errors.append(error_message(refusal))
         except SignInDelayed as delayed:
-            form.form_errors.append(
-                _(
-                    "Too many wrong passwords for this e-mail address. Try again in %(seconds)d s.",
-                    seconds=delayed.seconds,
-                )
-            )
-        except EmailNotConfirmed:
-            db.session.commit()
-            form.form_errors.append(_("Confirm your e-mail address first: open the link we sent you."))
+            unit_of_work.refused()
+            form.form_errors.append(error_message(delayed))
         else:
-            db.session.commit()
             next_url = safe_next_url(request.args.get("next"), "dashboard.start")
             if user.has_second_factor:
                 session[PENDING_SECOND_FACTOR] = user.session_token
@@ -199,15 +176,13 @@ def second_factor() -> str | Response:
     if form.validate_on_submit():
         try:
             service.verify_second_factor(user, form.code.data, at=utcnow())
-        except InvalidSecondFactor:
-            db.session.commit()  # the failure counts towards the account's delay
-            form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
+        except InvalidSecondFactor as wrong:
+            # Answered here, not raised: the request commits the failure's count towards the account's delay.
+            form.code.errors.append(error_message(wrong))
         except SignInDelayed as delayed:
-            form.code.errors.append(
-                _("Too many wrong codes for this account. Try again in %(seconds)d s.", seconds=delayed.seconds)
-            )
+            unit_of_work.refused()
+            form.code.errors.append(codes_delayed_message(delayed))
         else:
-            db.session.commit()
             if current_user.is_authenticated:
                 mark_second_factor(user)
             else:
@@ -230,17 +205,10 @@ def enrol_second_factor() -> str | Response:
     if form.validate_on_submit():
         try:
             service.enrol_second_factor(current_user, secret, form.code.data, at=utcnow())
-        except InvalidSecondFactor:
-            form.code.errors.append(_("This code is not valid. Enter the current code from your authenticator."))
+        except InvalidSecondFactor as wrong:
+            unit_of_work.refused()
+            form.code.errors.append(error_message(wrong))
         else:
-            record(
-                "user.second_factor_enrolled",
-                current_user,
-                actor=current_user,
-                at=utcnow(),
-                client_address=request_client_address(),
-            )
-            db.session.commit()
             session.pop(PENDING_TOTP_SECRET, None)
             mark_second_factor(current_user)
             flash(_("Your second factor is set up."), "success")
@@ -261,7 +229,6 @@ def logout() -> Response:
     """Sign out here and everywhere else: a copied session cookie stops working too."""
     if current_user.is_authenticated:
         service.end_every_session(current_user)
-        db.session.commit()
     end_session()
     flash(_("You have been signed out."), "info")
     return redirect(url_for("site.home"))
@@ -281,7 +248,6 @@ def request_reset() -> str | Response:
                 at=utcnow(),
                 link=_external("accounts.reset_password", user_id=user.id, token=tokens.reset_token(user)),
             )
-            db.session.commit()
         # The same answer whether or not the address has an account.
         return render_template("accounts/check_email.html", email=form.email.data, reset=True)
     return render_template("accounts/reset_request.html", form=form)
@@ -307,7 +273,6 @@ def reset_password(user_id: int, token: str) -> str | Response:
             revoked_tokens=revoked,
             reset_link=_external("accounts.request_reset"),
         )
-        db.session.commit()
         end_session()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         if revoked:
@@ -333,15 +298,11 @@ def change_password() -> str | Response:
         try:
             service.change_password(user, form.current_password.data, form.password.data, at=utcnow())
         except InvalidCredentials:
-            db.session.commit()  # the failure counts towards the address's delay
+            # Answered here, not raised: the request commits the failure's count towards the address's delay.
             form.current_password.errors.append(_("This is not your current password."))
         except SignInDelayed as delayed:
-            form.current_password.errors.append(
-                _(
-                    "Too many wrong passwords for this e-mail address. Try again in %(seconds)d s.",
-                    seconds=delayed.seconds,
-                )
-            )
+            unit_of_work.refused()
+            form.current_password.errors.append(error_message(delayed))
         else:
             enqueue(
                 user.email,
@@ -350,7 +311,6 @@ def change_password() -> str | Response:
                 at=utcnow(),
                 reset_link=_external("accounts.request_reset"),
             )
-            db.session.commit()
             start_session(user, second_factor=second_factor)
             flash(_("Your password has been changed. Every other sign-in of your account has ended."), "success")
             return redirect(url_for("accounts.profile"))
@@ -361,9 +321,8 @@ def change_password() -> str | Response:
 def profile() -> str | Response:
     form = ProfileForm(language=current_user.language)
     if form.validate_on_submit():
-        current_user.language = form.language.data
+        service.set_language(current_user, form.language.data)
         session["language"] = form.language.data
-        db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form)
@@ -379,7 +338,6 @@ def edit_organisation(organisation_id: int) -> str | Response:
     organisation = load_organisation(organisation_id, Action.EDIT)
     form = OrganisationForm(obj=organisation, organisation_name=organisation.name)
     if form.validate_on_submit():
-        before = snapshot(organisation, ORGANISATION_FIELDS)
         try:
             service.update_organisation(
                 organisation,
@@ -387,22 +345,13 @@ def edit_organisation(organisation_id: int) -> str | Response:
                 ico=form.ico.data,
                 address=form.address.data,
                 website=form.website.data or "",
+                actor=current_user,
+                at=utcnow(),
             )
-        except OrganisationRegistered:
-            form.ico.errors.append(_("An organisation with this IČO is already registered."))
+        except OrganisationRegistered as taken:
+            unit_of_work.refused()
+            form.ico.errors.append(error_message(taken))
         else:
-            after = snapshot(organisation, ORGANISATION_FIELDS)
-            if after != before:
-                record(
-                    "organisation.updated",
-                    organisation,
-                    actor=current_user,
-                    at=utcnow(),
-                    before=before,
-                    after=after,
-                    client_address=request_client_address(),
-                )
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.organisation", organisation_id=organisation.id))
     return render_template("accounts/organisation_edit.html", form=form, organisation=organisation)

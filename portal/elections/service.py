@@ -1,6 +1,8 @@
 """Election rules: default calendars, the phase at an instant, creation and editing.
 
-Every rule takes the instant or day it is about; none reads the clock.
+Every rule takes the instant or day it is about; none reads the clock. An election created or changed
+by someone (:func:`add_election`, :func:`change_election`) is recorded in the audit log here, in the
+caller's transaction; :func:`create_election` alone (the seeded calendar, tests) records nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import FR, relativedelta
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from allowlist.phase import LiveWindow, Phase, Schedule, phase_at
+from portal.accounts.models import User
+from portal.audit.service import record, snapshot
+from portal.elections.errors import ElectionError
 from portal.elections.models import Election, ElectionKind, ElectionStatus, Round
 from portal.elections.prague import at_prague, end_of_prague_day
 from portal.extensions import db
@@ -30,14 +34,19 @@ VOTING_OPENS = time(14, 0)
 VOTING_CLOSES = time(14, 0)
 
 
-class ElectionError(ValueError):
-    """An election that cannot be saved: a stable ``code``, the form ``field`` at fault, a message."""
-
-    def __init__(self, code: str, message: object, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+#: What the audit log keeps of an election's schedule and settings, and of each round.
+AUDITED_FIELDS = (
+    "name_cs",
+    "name_en",
+    "kind",
+    "status",
+    "applications_close_at",
+    "has_media_server",
+    "signature_required",
+    "allow_seals",
+    "four_eyes",
+)
+AUDITED_ROUND_FIELDS = ("number", "voting_starts_at", "voting_ends_at", "processing_starts_at", "live_ends_at")
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,13 @@ class ElectionPlan:
     allow_seals: bool = False
     four_eyes: bool = True
     senate_districts: Sequence[int] = field(default_factory=tuple)
+    #: An exact end of applications instead of the end of ``application_deadline`` in Prague (drills).
+    applications_close_at: datetime | None = None
+
+    @property
+    def closes_at(self) -> datetime:
+        """The exclusive end of applications the plan asks for."""
+        return self.applications_close_at or end_of_prague_day(self.application_deadline)
 
 
 def default_application_deadline(first_voting_day: date) -> date:
@@ -102,7 +118,7 @@ def schedule_of(election: Election) -> Schedule:
     windows = [LiveWindow(r.number, r.processing_starts_at, r.live_ends_at) for r in election.rounds]
     closes_at = election.access_closes_at
     if closes_at is None:
-        raise ElectionError("no_rounds", _l("An election needs at least one round."), field="rounds")
+        raise ElectionError("no_rounds", field="rounds")
     return Schedule(live_windows=windows, closes_at=closes_at, registration_until=election.applications_close_at)
 
 
@@ -140,41 +156,24 @@ def election_by_code(code: str) -> Election | None:
 
 def _check_rounds(rounds: Sequence[RoundPlan], applications_close_at: datetime) -> None:
     if not rounds:
-        raise ElectionError("no_rounds", _l("An election needs at least one round."), field="rounds")
+        raise ElectionError("no_rounds", field="rounds")
     previous_end: datetime | None = None
     for plan in rounds:
         if plan.voting_ends_at <= plan.voting_starts_at:
-            raise ElectionError(
-                "voting_order",
-                _l("Round %(number)d: voting ends before it starts.", number=plan.number),
-                field="rounds",
-            )
+            raise ElectionError("voting_order", field="rounds", number=plan.number)
         if plan.live_ends_at <= plan.processing_starts_at:
-            raise ElectionError(
-                "live_order",
-                _l("Round %(number)d: result processing ends before it starts.", number=plan.number),
-                field="rounds",
-            )
+            raise ElectionError("live_order", field="rounds", number=plan.number)
         if previous_end is not None and plan.processing_starts_at < previous_end:
-            raise ElectionError(
-                "rounds_overlap",
-                _l("Round %(number)d starts before the previous round ends.", number=plan.number),
-                field="rounds",
-            )
+            raise ElectionError("rounds_overlap", field="rounds", number=plan.number)
         previous_end = plan.live_ends_at
     if applications_close_at > rounds[0].processing_starts_at:
-        raise ElectionError(
-            "deadline_after_processing",
-            _l("The application deadline is after the start of result processing."),
-            field="application_deadline",
-        )
+        raise ElectionError("deadline_after_processing", field="application_deadline")
 
 
 def create_election(plan: ElectionPlan) -> Election:
+    """A new election following ``plan``, unrecorded (the seeded calendar); people use :func:`add_election`."""
     if election_by_code(plan.code) is not None:
-        raise ElectionError(
-            "code_taken", _l("An election with the code %(code)s exists.", code=plan.code), field="code"
-        )
+        raise ElectionError("code_taken", field="code", code=plan.code)
     election = Election(code=plan.code)
     apply_plan(election, plan)
     db.session.add(election)
@@ -184,7 +183,7 @@ def create_election(plan: ElectionPlan) -> Election:
 
 def apply_plan(election: Election, plan: ElectionPlan) -> None:
     """Overwrite the schedule and settings of ``election``; the code never changes."""
-    closes_at = end_of_prague_day(plan.application_deadline)
+    closes_at = plan.closes_at
     _check_rounds(plan.rounds, closes_at)
     election.name_cs = plan.name_cs
     election.name_en = plan.name_en
@@ -231,3 +230,36 @@ def plan_of(election: Election) -> ElectionPlan:
         four_eyes=election.four_eyes,
         senate_districts=tuple(election.senate_districts or ()),
     )
+
+
+# Changes made by someone, recorded ---------------------------------------------------------------------------
+
+
+def audited(election: Election) -> dict[str, object]:
+    """What the audit log keeps of ``election``: its settings and each round's schedule."""
+    rounds = [snapshot(r, AUDITED_ROUND_FIELDS) for r in election.rounds]
+    return {**snapshot(election, AUDITED_FIELDS), "rounds": rounds}
+
+
+def add_election(plan: ElectionPlan, *, actor: User | None, at: datetime, actor_label: str | None = None) -> Election:
+    """Create the election of ``plan`` and record "election.created" with what it holds."""
+    election = create_election(plan)
+    record("election.created", election, actor=actor, at=at, after=audited(election), actor_label=actor_label)
+    return election
+
+
+def change_election(election: Election, plan: ElectionPlan, *, actor: User, at: datetime, reason: str = "") -> None:
+    """Apply ``plan`` to ``election`` and record "election.updated" when anything changed.
+
+    Moving the application deadline needs a ``reason``, which goes to the audit log. The calendar's own
+    checks come first; nothing is changed when either refuses.
+    """
+    reason = reason.strip()
+    _check_rounds(plan.rounds, plan.closes_at)
+    if plan.application_deadline != election.application_deadline_day and not reason:
+        raise ElectionError("reason_required", field="change_reason")
+    before = audited(election)
+    apply_plan(election, plan)
+    after = audited(election)
+    if after != before:
+        record("election.updated", election, actor=actor, at=at, before=before, after=after, reason=reason or None)

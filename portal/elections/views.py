@@ -9,54 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.audit.service import record, request_client_address, snapshot
+from portal import unit_of_work
 from portal.db import utcnow
 from portal.elections import service
+from portal.elections.errors import ElectionError
 from portal.elections.forms import EditElectionForm, NewElectionForm
+from portal.elections.messages import error_message
 from portal.elections.models import Election, ElectionKind, ElectionStatus
 from portal.elections.prague import NonexistentLocalTime, prague_to_utc, to_prague
-from portal.elections.service import ElectionError, ElectionPlan, RoundPlan
-from portal.extensions import db
+from portal.elections.service import ElectionPlan, RoundPlan
 
 bp = Blueprint("elections", __name__, template_folder="templates")
-
-#: What the audit log keeps of an election's schedule and settings, and of each round.
-AUDITED_FIELDS = (
-    "name_cs",
-    "name_en",
-    "kind",
-    "status",
-    "applications_close_at",
-    "has_media_server",
-    "signature_required",
-    "allow_seals",
-    "four_eyes",
-)
-AUDITED_ROUND_FIELDS = ("number", "voting_starts_at", "voting_ends_at", "processing_starts_at", "live_ends_at")
-
-
-def _audited(election: Election) -> dict[str, object]:
-    rounds = [snapshot(r, AUDITED_ROUND_FIELDS) for r in election.rounds]
-    return {**snapshot(election, AUDITED_FIELDS), "rounds": rounds}
-
-
-def _record(
-    action: str,
-    election: Election,
-    before: dict[str, object] | None,
-    after: dict[str, object],
-    reason: str | None = None,
-) -> None:
-    record(
-        action,
-        election,
-        actor=current_user,
-        at=utcnow(),
-        before=before,
-        after=after,
-        reason=reason,
-        client_address=request_client_address(),
-    )
 
 
 def _load(code: str) -> Election:
@@ -104,12 +67,11 @@ def admin_new() -> str | Response:
             else (),
         )
         try:
-            election = service.create_election(plan)
+            election = service.add_election(plan, actor=current_user, at=utcnow())
         except ElectionError as error:
+            unit_of_work.refused()
             _attach_error(form, error)
         else:
-            _record("election.created", election, None, _audited(election))
-            db.session.commit()
             flash(_("The election has been created with the default calendar; check and adjust it."), "success")
             return redirect(url_for("elections.admin_edit", code=election.code))
     return render_template("elections/admin_new.html", form=form)
@@ -120,26 +82,15 @@ def admin_edit(code: str) -> str | Response:
     election = _load(code)
     form = EditElectionForm(data=_form_data(election))
     if form.validate_on_submit():
-        before = _audited(election)
-        reason = (form.change_reason.data or "").strip()
         try:
             plan = _plan_from_form(election, form)
-            deadline_moves = plan.application_deadline != election.application_deadline_day
-            service.apply_plan(election, plan)  # the calendar's own checks come first
-            if deadline_moves and not reason:
-                raise ElectionError(
-                    "reason_required",
-                    _("Say why the deadline moves: the reason goes to the audit log."),
-                    field="change_reason",
-                )
+            service.change_election(
+                election, plan, actor=current_user, at=utcnow(), reason=form.change_reason.data or ""
+            )
         except ElectionError as error:
-            db.session.rollback()
+            unit_of_work.refused()
             _attach_error(form, error)
         else:
-            after = _audited(election)
-            if after != before:
-                _record("election.updated", election, before, after, reason=reason or None)
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("elections.admin_edit", code=election.code))
     return render_template("elections/admin_edit.html", form=form, election=election)
@@ -179,11 +130,7 @@ def _plan_from_form(election: Election, form: EditElectionForm) -> ElectionPlan:
             try:
                 instants[name] = prague_to_utc(entry.form[name].data)
             except NonexistentLocalTime as error:
-                raise ElectionError(
-                    "nonexistent_local_time",
-                    _("%(time)s does not exist in Prague: the clocks skip that hour.", time=str(error)),
-                    field="rounds",
-                ) from error
+                raise ElectionError("nonexistent_local_time", field="rounds", time=str(error)) from error
         rounds.append(RoundPlan(number=number, **instants))
     return ElectionPlan(
         code=election.code,
@@ -202,8 +149,9 @@ def _plan_from_form(election: Election, form: EditElectionForm) -> ElectionPlan:
 
 
 def _attach_error(form: NewElectionForm | EditElectionForm, error: ElectionError) -> None:
+    message = error_message(error)
     target = getattr(form, error.field, None) if error.field else None
     if target is not None and error.field != "rounds":
-        target.errors.append(error.message)
+        target.errors.append(message)
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(message)

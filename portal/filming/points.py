@@ -79,6 +79,14 @@ def snapshot_of(point: CollectionPoint) -> dict[str, object]:
     return {name: getattr(point, name) for name in FIELDS}
 
 
+def add_point(data: PointData, *, staff: User | None, at: datetime) -> CollectionPoint:
+    """A new point from the form: its code must be free (an import updates the point of a taken code)."""
+    if point_by_code(data.code) is not None:
+        raise PointInvalid({"code": ("code_taken", {"code": data.code})})
+    point, _changed = save_point(data, staff=staff, at=at)
+    return point
+
+
 def save_point(
     data: PointData, *, point: CollectionPoint | None = None, staff: User | None, at: datetime, actor_label: str = ""
 ) -> tuple[CollectionPoint, bool]:

@@ -98,7 +98,11 @@ def elections_open_for_requests(at: datetime) -> list[Election]:
 
 def set_deadline(election: Election, day: date, *, staff: User, at: datetime) -> None:
     """The last day permit requests are accepted; it cannot end after the last round's processing starts."""
-    closes_at = end_of_prague_day(day)
+    set_requests_close_at(election, end_of_prague_day(day), staff=staff, at=at)
+
+
+def set_requests_close_at(election: Election, closes_at: datetime, *, staff: User, at: datetime) -> None:
+    """The exact (exclusive) end of permit requests, as :func:`set_deadline` (a drill's is not a day's end)."""
     if not election.rounds or closes_at > election.rounds[-1].processing_starts_at:
         raise DeadlineInvalid()
     own = db.session.get(FilmingDeadline, election.id)

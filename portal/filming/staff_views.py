@@ -13,19 +13,20 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
+from portal import unit_of_work
 from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.elections.models import Election
 from portal.elections.prague import NonexistentLocalTime, prague_to_utc, to_prague
 from portal.elections.service import all_elections, election_by_code
 from portal.extensions import db
-from portal.filming import capacity, service
+from portal.filming import ranking, service
 from portal.filming.errors import FilmingError, PointInvalid, PointsCsvInvalid
 from portal.filming.forms import ApproveForm, DeadlineForm, PointForm, PointsImportForm, RejectForm, RevokeForm
 from portal.filming.messages import csv_problem_message, error_message, field_error_message
 from portal.filming.models import CollectionPoint, PermitPerson, PermitRequest, PersonState, parse_request_reference
 from portal.filming.permits import permit_document
-from portal.filming.points import all_points, clean_point, point_by_code, save_point
+from portal.filming.points import add_point, all_points, clean_point, point_by_code, save_point
 from portal.filming.points_csv import export_points_csv, import_points, parse_points_csv
 from portal.filming.roster import roster_csv, roster_pdf, rosters
 from portal.registration.models import Document
@@ -89,6 +90,7 @@ def points_csv() -> Response:
 
 
 @bp.post("/staff/filming/points/import")
+@unit_of_work.refusals_go_to(".points")
 def import_points_view() -> str | WerkzeugResponse:
     form = PointsImportForm()
     if not form.validate_on_submit():
@@ -98,18 +100,13 @@ def import_points_view() -> str | WerkzeugResponse:
     try:
         report = import_points(parse_points_csv(form.points_csv.data.read()), staff=current_user, at=utcnow())
     except PointsCsvInvalid as invalid:
-        db.session.rollback()
+        unit_of_work.refused()
         return render_template(
             "filming/staff_points.html",
             points=all_points(),
             upload=form,
             problems=[csv_problem_message(problem) for problem in invalid.problems],
         )
-    except PointInvalid as invalid:
-        db.session.rollback()
-        flash(error_message(invalid), "error")
-        return redirect(url_for("filming_staff.points"))
-    db.session.commit()
     flash(
         _(
             "Imported: %(created)d new, %(updated)d changed, %(unchanged)d unchanged.",
@@ -152,16 +149,16 @@ def _edit_point(point: CollectionPoint | None) -> str | WerkzeugResponse:
                 capacity=form.capacity.data,
                 active=bool(form.active.data),
             )
-            if point is None and point_by_code(data.code) is not None:
-                raise PointInvalid({"code": ("code_taken", {"code": data.code})})
-            saved, _changed = save_point(data, point=point, staff=current_user, at=utcnow())
+            if point is None:
+                saved = add_point(data, staff=current_user, at=utcnow())
+            else:
+                saved, _changed = save_point(data, point=point, staff=current_user, at=utcnow())
         except PointInvalid as invalid:
-            db.session.rollback()
+            unit_of_work.refused()
             for name, (problem, detail) in invalid.errors.items():
                 field = getattr(form, name)
                 field.errors = [*field.errors, field_error_message(problem, detail)]
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("filming_staff.points", _anchor=f"point-{saved.code}"))
     return render_template("filming/staff_point_edit.html", form=form, point=point)
@@ -199,6 +196,7 @@ def election_page(code: str) -> str:
 
 
 @bp.post("/staff/elections/<code>/filming/deadline")
+@unit_of_work.refusals_go_to(".election_page")
 def set_deadline(code: str) -> WerkzeugResponse:
     election = _election(code)
     form = DeadlineForm()
@@ -206,14 +204,8 @@ def set_deadline(code: str) -> WerkzeugResponse:
         for message in form.deadline.errors:
             flash(str(message), "error")
     else:
-        try:
-            service.set_deadline(election, form.deadline.data, staff=current_user, at=utcnow())
-        except FilmingError as error:
-            db.session.rollback()
-            flash(error_message(error), "error")
-        else:
-            db.session.commit()
-            flash(_("The deadline for permit requests has been set."), "success")
+        service.set_deadline(election, form.deadline.data, staff=current_user, at=utcnow())
+        flash(_("The deadline for permit requests has been set."), "success")
     return redirect(url_for("filming_staff.election_page", code=election.code))
 
 
@@ -258,7 +250,7 @@ def _render_request(
 ) -> tuple[str, int]:
     round_ = service.round_of(permit_request)
     default_start = round_.processing_starts_at if round_ else utcnow()
-    candidates = _candidate_points(permit_request)
+    candidates = ranking.candidate_points(permit_request)
     forms: dict[int, dict[str, FlaskForm]] = {}
     for person in permit_request.persons:
         prefix = _prefix(person)
@@ -283,7 +275,7 @@ def _render_request(
         "filming/staff_request.html",
         permit_request=permit_request,
         forms_of=forms,
-        loads=_nearby_loads(permit_request, candidates),
+        loads=ranking.nearby_loads(permit_request, candidates),
         now=utcnow(),
     ), status
 
@@ -291,41 +283,6 @@ def _render_request(
 def _prefix(person: PermitPerson) -> str:
     """Each person's decision forms on the request page, told apart (ids, field names) by a prefix."""
     return f"p{person.id}"
-
-
-def _candidate_points(permit_request: PermitRequest) -> list[CollectionPoint]:
-    """Active points: the preferred ones first, then the preferred district, the region, the rest."""
-    preferred = [p.code for p in permit_request.preferred_points]
-
-    def rank(point: CollectionPoint) -> tuple[int, str, str]:
-        if point.code in preferred:
-            return (0, point.district, point.code)
-        if permit_request.preferred_district and point.district == permit_request.preferred_district:
-            return (1, point.district, point.code)
-        if point.region == permit_request.preferred_region:
-            return (2, point.district, point.code)
-        return (3, point.region + point.district, point.code)
-
-    return sorted(all_points(active_only=True), key=rank)
-
-
-def _nearby_loads(permit_request: PermitRequest, candidates: list[CollectionPoint]) -> list[service.PointLoad]:
-    """Who is already booked during the round at the preferred points and those of the preferred district."""
-    round_ = service.round_of(permit_request)
-    if round_ is None:
-        return []
-    shown = [
-        p
-        for p in candidates
-        if p in permit_request.preferred_points
-        or (permit_request.preferred_district and p.district == permit_request.preferred_district)
-    ][:10]
-    loads = []
-    for point in shown:
-        booked = capacity.overlapping(point, round_.voting_starts_at, round_.live_ends_at)
-        windows = [(p.starts_at, p.ends_at) for p in booked if p.starts_at and p.ends_at]
-        loads.append(service.PointLoad(point, booked, capacity.peak(windows)))
-    return loads
 
 
 @bp.post("/staff/filming/requests/<code>/approve")
@@ -350,55 +307,39 @@ def approve(code: str) -> tuple[str, int] | WerkzeugResponse:
             allow_overbooking=bool(form.allow_overbooking.data),
         )
     except (FilmingError, NonexistentLocalTime) as error:
-        db.session.rollback()
+        unit_of_work.refused()
         form.form_errors.append(
             _nonexistent(error) if isinstance(error, NonexistentLocalTime) else error_message(error)
         )
-        return _render_request(_request(code), {person.id: form}, 400)
-    db.session.commit()
+        return _render_request(permit_request, {person.id: form}, 400)
     flash(_("The permit for %(name)s has been issued and sent.", name=person.name), "success")
     return redirect(url_for("filming_staff.request_page", code=code))
 
 
 @bp.post("/staff/filming/requests/<code>/reject")
+@unit_of_work.refusals_go_to(".request_page")
 def reject(code: str) -> WerkzeugResponse:
     permit_request = _request(code)
     person = _person(permit_request, request.form.get("person"))
     form = RejectForm(prefix=_prefix(person))
     if not form.validate_on_submit():
         abort(400)
-    _commit_or_report(
-        lambda: service.reject_person(
-            person, staff=current_user, at=utcnow(), internal_reason=form.internal_reason.data or ""
-        ),
-        _("%(name)s has not been approved.", name=person.name),
-    )
+    service.reject_person(person, staff=current_user, at=utcnow(), internal_reason=form.internal_reason.data or "")
+    flash(_("%(name)s has not been approved.", name=person.name), "success")
     return redirect(url_for("filming_staff.request_page", code=code))
 
 
 @bp.post("/staff/filming/requests/<code>/revoke")
+@unit_of_work.refusals_go_to(".request_page")
 def revoke(code: str) -> WerkzeugResponse:
     permit_request = _request(code)
     person = _person(permit_request, request.form.get("person"))
     form = RevokeForm(prefix=_prefix(person))
     if not form.validate_on_submit():
         abort(400)
-    _commit_or_report(
-        lambda: service.revoke_permit(person, staff=current_user, at=utcnow(), reason=form.reason.data or ""),
-        _("The permit of %(name)s has been revoked.", name=person.name),
-    )
+    service.revoke_permit(person, staff=current_user, at=utcnow(), reason=form.reason.data or "")
+    flash(_("The permit of %(name)s has been revoked.", name=person.name), "success")
     return redirect(url_for("filming_staff.request_page", code=code))
-
-
-def _commit_or_report(change, done: str) -> None:  # type: ignore[no-untyped-def]
-    try:
-        change()
-    except FilmingError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
 
 
 @bp.get("/staff/filming/requests/<code>/document")
