@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from feedproxy.upstream import Upstream, fetch
-from tests.feedproxy.conftest import VOLBY
 from tests.feedproxy.fakes import FakeUpstream
+from tests.realdata import volby
 
-BODY = (VOLBY / "kv2018/batches/vysledky_okrsky_davka_003.xml").read_bytes()
+BODY = volby("kv2018/batches/vysledky_okrsky_davka_003.xml")
 
 
 def upstream_of(server: FakeUpstream) -> Upstream:

@@ -9,6 +9,7 @@ package-data configuration. Run ``ruff format`` on the written files afterwards.
 
 from __future__ import annotations
 
+import gzip
 import re
 import sys
 from pathlib import Path
@@ -27,6 +28,14 @@ PREZ_BATCHES = "prez2023/testrun-2023-01-06/vysledky_okrsky_davka_{}.xml"
 _OKRSEK = re.compile(rb'<OKRSEK CIS_OBEC="(\d+)" CIS_OKRSEK="(\d+)"')
 
 
+def _read(volby: Path, relative: str) -> bytes:
+    """A document as upstream names it; the repository's copy keeps the large ones as ``<name>.gz``."""
+    path = volby / relative
+    if path.is_file():
+        return path.read_bytes()
+    return gzip.decompress((volby / f"{relative}.gz").read_bytes())
+
+
 def _declared_encoding(raw: bytes) -> str:
     match = re.match(rb'<\?xml[^>]*encoding="([^"]+)"', raw)
     if match is None:
@@ -36,7 +45,7 @@ def _declared_encoding(raw: bytes) -> str:
 
 def ps_module(volby: Path, code: str) -> str:
     national, okresy = PS_SOURCES[code]
-    raw = (volby / national).read_bytes()
+    raw = _read(volby, national)
     root = ElementTree.fromstring(raw)
     parties = []
     for strana in root.find(f"{PS_NS}CR").findall(f"{PS_NS}STRANA"):
@@ -69,7 +78,7 @@ def ps_module(volby: Path, code: str) -> str:
         kraje.append((cis_kraj, kraj.get("NAZ_KRAJ"), int(kraj.get("POCMANDATU")), *counts, tuple(votes)))
     districts = {}
     for nuts, path in okresy.items():
-        okres_root = ElementTree.fromstring((volby / path).read_bytes())
+        okres_root = ElementTree.fromstring(_read(volby, path))
         okres = okres_root.find(f"{PS_NS}OKRES")
         obce = []
         for obec in okres_root.findall(f"{PS_NS}OBEC"):
@@ -119,7 +128,7 @@ def prez_register(volby: Path) -> str:
     """Every precinct of the 2023 test run as ``CIS_OBEC FIRST_OKRSEK COUNT`` (a municipality's numbers run on)."""
     runs: dict[int, list[int]] = {}
     for number in range(1, 9):
-        for obec, okrsek in _OKRSEK.findall((volby / PREZ_BATCHES.format(number)).read_bytes()):
+        for obec, okrsek in _OKRSEK.findall(_read(volby, PREZ_BATCHES.format(number))):
             runs.setdefault(int(obec), []).append(int(okrsek))
     lines = []
     for obec in sorted(runs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feedproxy.simulator.data import _extract, prez2023_register, ps2017, ps2021
-from tests.feedproxy.simulator.conftest import VOLBY
+from tests.realdata import VOLBY
 
 
 @pytest.mark.parametrize("module", [ps2021, ps2017], ids=["ps2021", "ps2017"])
