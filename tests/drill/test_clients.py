@@ -7,7 +7,8 @@ import gzip
 
 import pytest
 
-from drill.clients import Answer, BodyCheck, check_body, read_answer
+from drill.bodycheck import BodyCheck, check_body
+from drill.clients import Answer, read_answer
 from drill.network import server_address_for
 from drill.plan import SERVER_ADDRESSES
 
