@@ -78,7 +78,7 @@ def test_largest_remainder_is_exact_and_keeps_zeros_at_zero() -> None:
     parts = largest_remainder(101, [1, 1, 1, 0])
     assert sum(parts) == 101 and parts[3] == 0 and max(parts) - min(parts[:3]) <= 1
     assert largest_remainder(0, [0, 0]) == [0, 0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive sum"):
         largest_remainder(5, [0, 0])
 
 
