@@ -41,14 +41,13 @@ import random
 import signal
 import sys
 import time
-import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, TypedDict
-from xml.parsers import expat
 
+from drill.bodycheck import BodyCheck
 from drill.network import server_address_for
 
 Outcome = Literal["ok", "not_modified", "refused", "not_found", "status", "timeout", "reset", "error"]
@@ -74,96 +73,6 @@ class Observation(TypedDict, total=False):
     r: str
     c: bool
     g: bool
-
-
-# --- the checks of a 200's body -----------------------------------------------------------------------
-
-
-class Refused(Exception):
-    """The XML declares something we never parse (a DTD, an entity) or is an HTML page."""
-
-
-class BodyCheck:
-    """Streams a 200's body through gunzip (if encoded) and expat; ``finish()`` says what is wrong, if anything."""
-
-    def __init__(self, gzip: bool = False) -> None:
-        self._inflate = zlib.decompressobj(wbits=31) if gzip else None
-        self.root: str | None = None
-        self.error: str | None = None
-        parser = expat.ParserCreate()
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartDoctypeDeclHandler = self._refuse_doctype
-        parser.EntityDeclHandler = self._refuse_entity
-        parser.StartElementHandler = self._start
-        self._parser: Any = parser
-
-    def _refuse_doctype(self, name: str, *_: object) -> None:
-        if name.rpartition(":")[2].lower() == "html":
-            raise Refused("an HTML page, not XML results")
-        raise Refused("xml: a DOCTYPE declaration (DTDs are refused)")
-
-    def _refuse_entity(self, *_: object) -> None:
-        raise Refused("xml: an entity declaration")
-
-    def _start(self, name: str, _attributes: object) -> None:
-        self.root = name
-        self._parser.StartElementHandler = None  # only the root matters: the rest parses at C speed
-        if name.rpartition(":")[2].lower() == "html":
-            raise Refused("an HTML page, not XML results")
-
-    def _parse(self, data: bytes, final: bool) -> None:
-        try:
-            self._parser.Parse(data, final)
-        except expat.ExpatError as error:
-            self.error = f"xml: {error}"
-        except Refused as error:
-            self.error = str(error)
-
-    def feed(self, chunk: bytes) -> None:
-        if self.error is not None or not chunk:
-            return
-        data = chunk
-        if self._inflate is not None:
-            if self._inflate.eof:
-                self.error = "gzip: data after the end of the gzip stream"
-                return
-            try:
-                data = self._inflate.decompress(chunk)
-            except zlib.error as error:
-                self.error = f"gzip: {error}"
-                return
-            if self._inflate.unused_data:
-                self.error = "gzip: data after the end of the gzip stream"
-                return
-        if data:
-            self._parse(data, False)
-
-    def finish(self) -> str | None:
-        """None if the body was good XML results, else why not."""
-        if self.error is None and self._inflate is not None:
-            try:
-                rest = self._inflate.flush()
-            except zlib.error as error:
-                self.error = f"gzip: {error}"
-                return self.error
-            if not self._inflate.eof:
-                self.error = "gzip: the stream ends early"
-                return self.error
-            if rest:
-                self._parse(rest, False)
-        if self.error is None:
-            self._parse(b"", True)
-        if self.error is None and self.root is None:
-            self.error = "xml: no root element"
-        return self.error
-
-
-def check_body(body: bytes, gzip: bool = False) -> str | None:
-    """Why a complete 200 body is not good XML results, or None (for tests and one-off checks)."""
-    check = BodyCheck(gzip)
-    for start in range(0, len(body), CHUNK):
-        check.feed(body[start : start + CHUNK])
-    return check.finish()
 
 
 # --- HTTP/1.1, one request per connection ---------------------------------------------------------------

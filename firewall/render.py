@@ -283,51 +283,10 @@ def build(
     """The ruleset ``snapshot`` means at ``at``; RenderError refuses the whole snapshot on any bad entry."""
     _check_aware(at)
     _valid_connection_limit(connection_limit)
-    if family not in FAMILIES:
-        raise RenderError("family", f"family {family!r} is not one of {', '.join(FAMILIES)}")
-    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
-        raise RenderError("table", f"table name {table!r} is not a letter followed by up to 31 letters, digits or _")
-    if not isinstance(snapshot.election, str) or not ELECTION_CODE.fullmatch(snapshot.election):
-        raise RenderError("election", f"election {snapshot.election!r} is not an election code")
-    if isinstance(snapshot.version, bool) or not isinstance(snapshot.version, int) or snapshot.version < 1:
-        raise RenderError("version", f"version {snapshot.version!r} is not a positive integer")
+    _check_names(snapshot, table, family)
     valid_ports = _valid_ports(ports)
     versions = FAMILIES[family]
-
-    members: dict[str, list[tuple[int, Element]]] = {
-        SET_NAMES[kind, version]: [] for version in versions for kind in KINDS
-    }
-    seen: set[tuple[int, int]] = set()
-    comments: dict[tuple[object, object, type], str] = {}  # one outlet has many addresses
-    for entry in snapshot.entries:
-        text = entry.address
-        if not isinstance(text, str):
-            raise RenderError("bad_entry", f"address {text!r} is not a string", address=repr(text))
-        try:
-            address = parse_host_address(text, policy)
-        except AddressRefused as refusal:
-            raise RenderError(
-                "bad_entry", f"address {text!r} refused ({refusal.code})", address=text, address_code=refusal.code
-            ) from refusal
-        version = 4 if isinstance(address, IPv4Address) else 6
-        key = (version, int(address))
-        if key in seen:
-            raise RenderError("duplicate_entry", f"address {text!r} appears twice", address=text)
-        seen.add(key)
-        kind = entry.kind
-        if kind not in KINDS:
-            raise RenderError("malformed_entry", f"address {text!r}: kind {kind!r}", address=text)
-        if version not in versions:
-            raise RenderError(
-                "family", f"address {text!r} is IPv{version}; a {family} table has no such set", address=text
-            )
-        outlet = (entry.organisation, entry.organisation_id, type(entry.organisation_id))  # True == 1
-        comment = comments.get(outlet)
-        if comment is None:
-            comment = comments[outlet] = _comment(entry)
-        members[SET_NAMES[kind, version]].append((key[1], Element(_canonical(address), comment)))
-    for elements in members.values():
-        elements.sort(key=itemgetter(0))
+    members = _members(snapshot, family, policy)
 
     phase = snapshot.phase_at(at)
     test_cut_at: datetime | None = None
@@ -364,6 +323,59 @@ def build(
         test_cut_at=test_cut_at,
         connection_limit=connection_limit,
     )
+
+
+def _check_names(snapshot: Snapshot, table: str, family: str) -> None:
+    """The family, the table's name and the snapshot's election and version, or RenderError."""
+    if family not in FAMILIES:
+        raise RenderError("family", f"family {family!r} is not one of {', '.join(FAMILIES)}")
+    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
+        raise RenderError("table", f"table name {table!r} is not a letter followed by up to 31 letters, digits or _")
+    if not isinstance(snapshot.election, str) or not ELECTION_CODE.fullmatch(snapshot.election):
+        raise RenderError("election", f"election {snapshot.election!r} is not an election code")
+    if isinstance(snapshot.version, bool) or not isinstance(snapshot.version, int) or snapshot.version < 1:
+        raise RenderError("version", f"version {snapshot.version!r} is not a positive integer")
+
+
+def _members(snapshot: Snapshot, family: str, policy: AddressPolicy) -> dict[str, list[tuple[int, Element]]]:
+    """Every entry's element in its set, sorted by address; RenderError on the first bad entry."""
+    versions = FAMILIES[family]
+    members: dict[str, list[tuple[int, Element]]] = {
+        SET_NAMES[kind, version]: [] for version in versions for kind in KINDS
+    }
+    seen: set[tuple[int, int]] = set()
+    comments: dict[tuple[object, object, type], str] = {}  # one outlet has many addresses
+    for entry in snapshot.entries:
+        text = entry.address
+        if not isinstance(text, str):
+            raise RenderError("bad_entry", f"address {text!r} is not a string", address=repr(text))
+        try:
+            address = parse_host_address(text, policy)
+        except AddressRefused as refusal:
+            raise RenderError(
+                "bad_entry", f"address {text!r} refused ({refusal.code})", address=text, address_code=refusal.code
+            ) from refusal
+        version = 4 if isinstance(address, IPv4Address) else 6
+        key = (version, int(address))
+        if key in seen:
+            raise RenderError("duplicate_entry", f"address {text!r} appears twice", address=text)
+        seen.add(key)
+        kind = entry.kind
+        if kind not in KINDS:
+            raise RenderError("malformed_entry", f"address {text!r}: kind {kind!r}", address=text)
+        if version not in versions:
+            raise RenderError(
+                "family", f"address {text!r} is IPv{version}; a {family} table has no such set", address=text
+            )
+        outlet = (entry.organisation, entry.organisation_id, type(entry.organisation_id))  # True == 1
+        comment = comments.get(outlet)
+        if comment is None:
+            comment = comments[outlet] = _comment(entry)
+        members[SET_NAMES[kind, version]].append((key[1], Element(_canonical(address), comment)))
+    for elements in members.values():
+        elements.sort(key=itemgetter(0))
+
+    return members
 
 
 def test_cut(snapshot: Snapshot, at: datetime) -> datetime:

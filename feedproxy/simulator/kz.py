@@ -22,7 +22,7 @@ from typing import Any
 from feedproxy.simulator import percent, render_batch
 from feedproxy.simulator.apportion import dhondt
 from feedproxy.simulator.counting import NATIONAL, AreaKey, Batch, Count, Precinct, Tally, rng
-from feedproxy.simulator.prez import load_json
+from feedproxy.simulator.data import load_json
 from feedproxy.simulator.ps import Party, Region, ps2021_election
 from feedproxy.simulator.synth import ballot, precinct_sizes
 from feedproxy.simulator.ucast import turnout

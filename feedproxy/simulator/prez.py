@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import Any
 
 from feedproxy.simulator.counting import NATIONAL, Precinct, rng
-from feedproxy.simulator.data import prez2023
-from feedproxy.simulator.data.prez2023_register import REGISTER
+from feedproxy.simulator.data import load_json, prez2023, prez2023_register_rows
 from feedproxy.simulator.synth import Rates, ballot, precinct_sizes
 
 NAMESPACE = "http://www.volby.cz/prezident/"
@@ -56,8 +52,7 @@ class PrezElection:
 @cache
 def prez2023_election() -> PrezElection:
     register = []
-    for line in REGISTER.splitlines():
-        obec, first, count = (int(part) for part in line.split())
+    for obec, first, count in prez2023_register_rows():
         register.extend((obec, okrsek) for okrsek in range(first, first + count))
     if len(register) != prez2023.OKRSKY_CELKEM:
         raise ValueError("the precinct register does not match OKRSKY_CELKEM")
@@ -73,11 +68,6 @@ def prez2023_election() -> PrezElection:
         voters=d.ZAPSANI_VOLICI,
         abroad=d.CIS_OBEC_ZAHRANICI,
     )
-
-
-def load_json(name: str) -> dict[str, Any]:
-    """A data file shipped with the package (``feedproxy/simulator/data/<name>``)."""
-    return json.loads(resources.files("feedproxy.simulator.data").joinpath(name).read_text(encoding="utf-8"))
 
 
 @cache

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
 
 from feedproxy.simulator.counting import NATIONAL, Precinct, rng
-from feedproxy.simulator.data import ps2017, ps2021
+from feedproxy.simulator.data import PsTables, ps_tables
 from feedproxy.simulator.synth import Rates, ballot, precinct_sizes
 
 NAMESPACE = "http://www.volby.cz/ps/"
@@ -159,33 +158,34 @@ def _name_pool(election: PsElection) -> _Names:
     )
 
 
-def _build(code: str, data: ModuleType, coalition_thresholds: dict[int, int]) -> PsElection:
-    parties = tuple(Party(n, name, vstrana, coalition_thresholds.get(n, 5)) for n, name, vstrana in data.PARTIES)
+def _build(code: str, coalition_thresholds: dict[int, int]) -> PsElection:
+    data: PsTables = ps_tables(code)
+    parties = tuple(Party(n, name, vstrana, coalition_thresholds.get(n, 5)) for n, name, vstrana in data.parties)
     order = [p.number for p in parties]
     regions = []
     party_votes: dict[tuple[int, int], int] = {}
-    for number, name, seats, precincts, voters, issued, returned, valid, votes in data.KRAJE:
+    for number, name, seats, precincts, voters, issued, returned, valid, votes in data.kraje:
         by_party = dict(votes)
         party_votes.update({(party, number): v for party, v in votes})
         rates = Rates.of(voters, issued, returned, valid, [by_party.get(p, 0) for p in order])
         regions.append(Region(number, name, seats, precincts, voters, tuple(p for p, _ in votes), rates))
     elected = tuple(
         Candidate(party, region, number, first, surname, before, after, (pref, party_votes[(party, region)]))
-        for party, region, number, first, surname, before, after, pref in data.POSLANCI
+        for party, region, number, first, surname, before, after, pref in data.poslanci
     )
     districts = {
         nuts: District(nuts, name, region, tuple(Municipality(*m) for m in municipalities))
-        for nuts, (name, region, municipalities) in data.OKRESY.items()
+        for nuts, (name, region, municipalities) in data.okresy.items()
     }
-    return PsElection(code, data.ENCODING, parties, tuple(regions), elected, districts)
+    return PsElection(code, data.encoding, parties, tuple(regions), elected, districts)
 
 
 @cache
 def ps2021_election() -> PsElection:
     # Coalitions: SPOLU (three parties) needed 11 %, PIRÁTI a STAROSTOVÉ (two) 8 %.
-    return _build("ps2021", ps2021, {13: 11, 17: 8})
+    return _build("ps2021", {13: 11, 17: 8})
 
 
 @cache
 def ps2017_election() -> PsElection:
-    return _build("ps2017", ps2017, {})
+    return _build("ps2017", {})

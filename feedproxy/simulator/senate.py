@@ -24,12 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from feedproxy.simulator import percent, render_batch
 from feedproxy.simulator.counting import NATIONAL, AreaKey, Batch, Count, Precinct, rng
-from feedproxy.simulator.prez import load_json
+from feedproxy.simulator.data import load_json, read_text
 from feedproxy.simulator.synth import Rates, ballot, precinct_sizes
 from feedproxy.simulator.ucast import turnout
 from feedproxy.simulator.xmlwriter import document, empty, root, start, timestamp
@@ -254,7 +253,7 @@ def _district_of(precinct: Precinct) -> int:
 
 @cache
 def senat2028_election() -> SenateElection:
-    rows = resources.files("feedproxy.simulator.data").joinpath("senat2028.csv").read_text(encoding="utf-8")
+    rows = read_text("senat2028.csv")
     reader = csv.DictReader(io.StringIO("\n".join(line for line in rows.splitlines() if not line.startswith("#"))))
     districts = tuple(District(int(r["number"]), r["name"], int(r["voters"]), int(r["precincts"])) for r in reader)
     names = load_json("senat2028_candidates.json")

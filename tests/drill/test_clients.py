@@ -7,7 +7,8 @@ import gzip
 
 import pytest
 
-from drill.clients import Answer, BodyCheck, check_body, read_answer
+from drill.bodycheck import BodyCheck, check_body
+from drill.clients import Answer, read_answer
 from drill.network import server_address_for
 from drill.plan import SERVER_ADDRESSES
 
@@ -100,5 +101,5 @@ def test_server_address_for_each_network() -> None:
     assert server_address_for("192.0.2.7") == "192.0.2.254"
     assert server_address_for("203.0.113.1") == "203.0.113.254"
     assert server_address_for("2001:db8:1::7") == SERVER_ADDRESSES[3]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="in none of the drill's client networks"):
         server_address_for("10.0.0.1")

@@ -9,10 +9,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from feedproxy.testsnapshot import write_public_key
 from tests.feedproxy.fakes import FakeUpstream
 
-VOLBY = Path(__file__).resolve().parents[3] / "shared" / "data" / "volby"
-if not VOLBY.is_dir():
-    VOLBY = Path("/work/shared/data/volby")
-
 
 @pytest.fixture(scope="module")
 def signing_key() -> Ed25519PrivateKey:

@@ -17,13 +17,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from feedproxy.testsnapshot import signed_snapshot
-from tests.feedproxy.conftest import VOLBY
 from tests.feedproxy.fakes import FakeUpstream, Proxy, wait_until
+from tests.realdata import volby
 
 PRODUCTION, TEST, UNKNOWN, TRUSTED_PROXY, UNTRUSTED_PROXY = (f"127.0.0.{n}" for n in (2, 3, 4, 5, 6))
 ROWS = [(PRODUCTION, "production", 11, "Český rozhlas"), (TEST, "test", 11, "Český rozhlas")]
 DOCUMENT = "/pls/prez2023/vysledky_okrsky?davka=1"
-BODY = (VOLBY / "prez2023/testrun-2023-01-06/vysledky_okrsky_davka_1.xml").read_bytes()
+BODY = volby("prez2023/testrun-2023-01-06/vysledky_okrsky_davka_1.xml")
 
 
 def snapshot_testing(key: Ed25519PrivateKey, version: int) -> bytes:

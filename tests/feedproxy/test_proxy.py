@@ -16,12 +16,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from feedproxy.testsnapshot import signed_snapshot
-from tests.feedproxy.conftest import VOLBY
 from tests.feedproxy.fakes import FAULTS, FakeUpstream, Proxy, wait_until
+from tests.realdata import volby, volby_documents
 
 REFRESH = 1.0
 DATA = Path(__file__).resolve().parents[1] / "data" / "feed"
-REAL_DOCUMENTS = sorted(VOLBY.rglob("*.xml"))
+REAL_DOCUMENTS = volby_documents()
 
 
 def declared_content_type(body: bytes) -> str:
@@ -64,10 +64,10 @@ def healthz(proxy: Proxy) -> dict:
 
 
 def test_every_real_document_passes_through_byte_for_byte(proxy: Proxy, upstream: FakeUpstream) -> None:
-    assert len(REAL_DOCUMENTS) >= 190  # the shared data set: 195 files when this was written
+    assert len(REAL_DOCUMENTS) == 47  # tests/data/volby/MANIFEST.md
     expected = {}
-    for number, path in enumerate(REAL_DOCUMENTS):
-        body = path.read_bytes()
+    for number, name in enumerate(REAL_DOCUMENTS):
+        body = volby(name)
         key = f"/pls/realdata/vysledky_okrsky?davka={number}"
         upstream.put(key, body, declared_content_type(body))
         expected[key] = body
@@ -88,7 +88,7 @@ def test_every_real_document_passes_through_byte_for_byte(proxy: Proxy, upstream
 
 def test_single_flight_under_200_concurrent_clients(proxy: Proxy, upstream: FakeUpstream) -> None:
     key = "/pls/prez2023/vysledky"
-    body = (VOLBY / "prez2023/testrun-2023-01-06/vysledky_okrsky_davka_3.xml").read_bytes()
+    body = volby("prez2023/testrun-2023-01-06/vysledky_okrsky_davka_3.xml")
     upstream.put(key, body)
     upstream.delay = 0.3  # the first fetch takes a while: every client arrives while it is in flight
     try:
@@ -111,7 +111,7 @@ def test_single_flight_under_200_concurrent_clients(proxy: Proxy, upstream: Fake
 @pytest.fixture(scope="module")
 def faulty_documents(proxy: Proxy, upstream: FakeUpstream) -> dict[str, bytes]:
     """One good document per fault, fetched once, then the upstream misbehaves on each."""
-    body = (VOLBY / "kv2018/batches/vysledky_okrsky_davka_002.xml").read_bytes()  # ISO-8859-2
+    body = volby("kv2018/batches/vysledky_okrsky_davka_002.xml")  # ISO-8859-2
     documents = {}
     for fault in FAULTS:
         key = f"/pls/faults/vysledky_okrsky?davka={FAULTS.index(fault)}"
@@ -183,7 +183,7 @@ def test_unknown_document_404_then_served_once_upstream_has_it(proxy: Proxy, ups
     assert proxy.request(key)[0] == 404
     assert proxy.request(key)[0] == 404
     assert upstream.hit_count(key) == 1  # the miss is remembered for an interval: no second upstream request
-    body = (VOLBY / "kv2022/vysledky_obec_551082_Brno-Bohunice.xml").read_bytes()
+    body = volby("kv2022/vysledky_obec_551082_Brno-Bohunice.xml")
     upstream.put(key, body)
     assert wait_until(lambda: proxy.request(key)[0] == 200, timeout=3 * REFRESH)
     assert proxy.request(key)[2] == body
@@ -191,7 +191,7 @@ def test_unknown_document_404_then_served_once_upstream_has_it(proxy: Proxy, ups
 
 def test_query_order_is_one_document_and_unknown_parameters_are_refused(proxy: Proxy, upstream: FakeUpstream) -> None:
     key = "/pls/prez2023/vysledky_okrsky?davka=3&kolo=1"
-    body = (VOLBY / "prez2023/testrun-2023-01-06/vysledky_okrsky_davka_0.xml").read_bytes()
+    body = volby("prez2023/testrun-2023-01-06/vysledky_okrsky_davka_0.xml")
     upstream.put(key, body)
     assert proxy.request("/pls/prez2023/vysledky_okrsky?kolo=1&davka=3")[2] == body
     assert proxy.request("/pls/prez2023/vysledky_okrsky?davka=3&kolo=1")[2] == body
@@ -203,7 +203,7 @@ def test_query_order_is_one_document_and_unknown_parameters_are_refused(proxy: P
 
 def test_conditional_requests_and_gzip(proxy: Proxy, upstream: FakeUpstream) -> None:
     key = "/pls/ps2021/vysledky"
-    body = (VOLBY / "ps2021/vysledky_2021-10-14.xml").read_bytes()
+    body = volby("ps2021/vysledky_2021-10-14.xml")
     upstream.put(key, body)
     status, plain, got = proxy.request(key)
     assert (status, got) == (200, body)
@@ -235,8 +235,8 @@ def test_conditional_requests_and_gzip(proxy: Proxy, upstream: FakeUpstream) -> 
 
 def test_a_changed_document_is_served_after_one_interval(proxy: Proxy, upstream: FakeUpstream) -> None:
     key = "/pls/ep2019/vysledky"
-    first = (VOLBY / "ep2019/vysledky_2019-05-27.xml").read_bytes()
-    second = (VOLBY / "ep2019/vysledky_2019-05-28_jkbnerad-kraje.xml").read_bytes()
+    first = volby("ep2019/vysledky_2019-05-27.xml")
+    second = volby("ep2019/vysledky_2019-05-28_jkbnerad-kraje.xml")
     upstream.put(key, first)
     etag = proxy.request(key)[1]["etag"]
     upstream.put(key, second)
@@ -246,10 +246,10 @@ def test_a_changed_document_is_served_after_one_interval(proxy: Proxy, upstream:
 
 def test_a_different_root_element_does_not_replace_the_document(proxy: Proxy, upstream: FakeUpstream) -> None:
     key = "/pls/senat2014/vysledky"
-    good = (VOLBY / "senat2014/vysledky_testdata_2014-10-01.xml").read_bytes()
+    good = volby("senat2014/vysledky_testdata_2014-10-01.xml")
     upstream.put(key, good)
     assert proxy.request(key)[2] == good
-    upstream.put(key, (VOLBY / "ep2019/vysledky_okres_CZ0100.xml").read_bytes())  # VYSLEDKY_OKRES, not VYSLEDKY
+    upstream.put(key, volby("ep2019/vysledky_okres_CZ0100.xml"))  # VYSLEDKY_OKRES, not VYSLEDKY
     assert wait_until(lambda: healthz(proxy)["documents"][key]["last_outcome"] == "root_changed", timeout=4 * REFRESH)
     assert proxy.request(key)[2] == good
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from feedproxy.upstream import Upstream, fetch
-from tests.feedproxy.conftest import VOLBY
 from tests.feedproxy.fakes import FakeUpstream
+from tests.realdata import volby
 
-BODY = (VOLBY / "kv2018/batches/vysledky_okrsky_davka_003.xml").read_bytes()
+BODY = volby("kv2018/batches/vysledky_okrsky_davka_003.xml")
 
 
 def upstream_of(server: FakeUpstream) -> Upstream:
@@ -63,6 +65,10 @@ def test_not_found_wrong_type_and_nobody_listening(upstream: FakeUpstream) -> No
 
 def test_upstream_urls() -> None:
     assert Upstream.parse("http://volby.example:8080/media/") == Upstream("volby.example", 8080, "/media")
-    for bad in ("ftp://x/", "http:///x", "http://x/?a=1"):
-        with pytest.raises(ValueError):
+    for bad, why in (
+        ("ftp://x/", "is not an http:// URL"),
+        ("http:///x", "is not an http:// URL"),
+        ("http://x/?a=1", "takes no query or fragment"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(why)):
             Upstream.parse(bad)

@@ -6,9 +6,9 @@ import pytest
 
 from feedproxy.documents import make_version
 from feedproxy.validate import Rejected, check_document, is_xml_content_type
-from tests.feedproxy.conftest import VOLBY
+from tests.realdata import volby, volby_documents
 
-ISO_8859_2 = VOLBY / "kv2018/batches/vysledky_okrsky_davka_033.xml"
+ISO_8859_2 = volby("kv2018/batches/vysledky_okrsky_davka_033.xml")
 
 
 def refusal(body: bytes, **options: object) -> str:
@@ -18,15 +18,17 @@ def refusal(body: bytes, **options: object) -> str:
 
 
 def test_every_real_document_is_accepted_with_its_root() -> None:
-    documents = sorted(VOLBY.rglob("*.xml"))
-    assert len(documents) >= 190
-    roots = {check_document(path.read_bytes(), max_bytes=10_000_000) for path in documents}
+    documents = volby_documents()
+    assert len(documents) == 47  # tests/data/volby/MANIFEST.md: every root and encoding of the upstream set
+    roots = {check_document(volby(name), max_bytes=10_000_000) for name in documents}
     assert {"VYSLEDKY", "VYSLEDKY_OKRSKY", "VYSLEDKY_OKRES", "EP_RKL"} <= roots
+    assert {"VYSLEDKY_OBCE_OKRES", "VYSLEDKY_OBEC", "VYSLEDKY_KANDID", "VYSLEDKY_KRAJMESTA"} <= roots
+    assert {"KZ_RKL", "KZ_RKL_SOUHRN"} <= roots
 
 
 @pytest.mark.parametrize("cut", [1, 40, 1000, 50_000, -20, -3])
 def test_a_truncated_document_is_refused(cut: int) -> None:
-    body = ISO_8859_2.read_bytes()
+    body = ISO_8859_2
     assert refusal(body[:cut]) == "truncated"
 
 
@@ -62,7 +64,7 @@ def test_other_bad_bodies(body: bytes, reason: str) -> None:
 
 
 def test_size_cap_and_root_change() -> None:
-    body = ISO_8859_2.read_bytes()
+    body = ISO_8859_2
     assert refusal(body, max_bytes=len(body) - 1) == "too_large"
     assert check_document(body, max_bytes=len(body), expected_root="VYSLEDKY_OKRSKY") == "VYSLEDKY_OKRSKY"
     assert refusal(body, expected_root="VYSLEDKY") == "root_changed"
@@ -86,7 +88,7 @@ def test_xml_content_types(value: str | None, expected: bool) -> None:
 
 
 def test_a_version_keeps_a_valid_upstream_last_modified_only() -> None:
-    body = ISO_8859_2.read_bytes()
+    body = ISO_8859_2
     kept = make_version(
         "/pls/x/y", body, "text/xml", "VYSLEDKY_OKRSKY", last_modified="Sat, 06 Oct 2018 14:34:00 GMT", now=0
     )

@@ -109,72 +109,76 @@ def running(portal: FakePortal) -> Iterator[FakePortal]:
         portal.down()
 
 
-def _handler(portal: FakePortal) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _PortalHandler(BaseHTTPRequestHandler):
+    """The portal's two allowlist endpoints, answering as ``portal`` (set per server by ``_handler``) says."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            pass
+    portal: FakePortal
+    protocol_version = "HTTP/1.1"
 
-        def _record(self) -> None:
-            portal.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
 
-        def _authorised(self) -> bool:
-            if self.headers.get("Authorization") == f"Bearer {TOKEN}":
-                return True
-            self._send(401, b'{"error": "unauthorised"}')
-            return False
+    def _record(self) -> None:
+        self.portal.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+    def _authorised(self) -> bool:
+        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+            return True
+        self._send(401, b'{"error": "unauthorised"}')
+        return False
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def do_GET(self) -> None:
+        self._record()
+        if self.path != self.portal.allowlist_path:
+            self._send(404, b'{"error": "not found"}')
+            return
+        if not self._authorised():
+            return
+        if self.portal.answer is not None:
+            self._misbehave(self.portal.answer)
+        elif self.portal.document is None:
+            self._send(404, b'{"error": "nothing published"}')
+        elif self.portal.etag is not None and self.headers.get("If-None-Match") == self.portal.etag:
+            self.send_response(304)
+            self.send_header("ETag", self.portal.etag)
             self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(body)
             self.close_connection = True
+        else:
+            self._send(200, self.portal.body(), {"ETag": self.portal.etag or ""})
 
-        def do_GET(self) -> None:
-            self._record()
-            if self.path != portal.allowlist_path:
-                self._send(404, b'{"error": "not found"}')
-                return
-            if not self._authorised():
-                return
-            if portal.answer is not None:
-                self._misbehave(portal.answer)
-            elif portal.document is None:
-                self._send(404, b'{"error": "nothing published"}')
-            elif portal.etag is not None and self.headers.get("If-None-Match") == portal.etag:
-                self.send_response(304)
-                self.send_header("ETag", portal.etag)
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.close_connection = True
-            else:
-                self._send(200, portal.body(), {"ETag": portal.etag or ""})
+    def _misbehave(self, answer: Answer) -> None:
+        if not answer.cut:
+            self._send(answer.status, answer.body, answer.headers)
+            return
+        self.send_response(answer.status)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body[: len(answer.body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
 
-        def _misbehave(self, answer: Answer) -> None:
-            if not answer.cut:
-                self._send(answer.status, answer.body, answer.headers)
-                return
-            self.send_response(answer.status)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body[: len(answer.body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
+    def do_POST(self) -> None:
+        self._record()
+        if self.path != f"{self.portal.allowlist_path}/reports":
+            self._send(404, b'{"error": "not found"}')
+            return
+        if not self._authorised():
+            return
+        length = int(self.headers.get("Content-Length", "0"))
+        self.portal.reports.append(json.loads(self.rfile.read(length)))
+        self._send(self.portal.report_status, b"{}")
 
-        def do_POST(self) -> None:
-            self._record()
-            if self.path != f"{portal.allowlist_path}/reports":
-                self._send(404, b'{"error": "not found"}')
-                return
-            if not self._authorised():
-                return
-            length = int(self.headers.get("Content-Length", "0"))
-            portal.reports.append(json.loads(self.rfile.read(length)))
-            self._send(portal.report_status, b"{}")
 
-    return Handler
+def _handler(portal: FakePortal) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (_PortalHandler,), {"portal": portal})

@@ -27,14 +27,13 @@ from firewall.agent import (
     Agent,
     AgentConfig,
     ConfigError,
-    TransportError,
     backoff_seconds,
     boundary_crossed,
     next_wake,
-    urllib_send,
 )
 from firewall.apply import LiveTable, read_table
 from firewall.cli import main
+from firewall.transport import TransportError, urllib_send
 from tests.firewall.fake_portal import TOKEN, FakePortal, running
 from tests.firewall.netns import namespace, nft_in, require_nft_and_netns, run
 

@@ -1,8 +1,8 @@
-"""The public test vectors of shared/data/pdf (pyHanko's, EU DSS's, the RUB shadow and certification
+"""The public test vectors of tests/data/pdf (pyHanko's, EU DSS's, the RUB shadow and certification
 attacks) through the validator. Nothing of ours is trusted there, so nothing is accepted: what is
 checked is integrity and modification detection, and that no file crashes or hangs the validator.
 
-Expectations follow shared/data/MANIFEST.md:
+Expectations follow tests/data/pdf/MANIFEST.md:
 
 * ``attack``: refused, and flagged: some signature (or the file) carries ``modified_after_signing``,
   ``integrity`` or ``malformed_pdf``.
@@ -17,18 +17,14 @@ Expectations follow shared/data/MANIFEST.md:
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from portal.signatures import Reason, TrustConfig, Verdict, validate_signed_pdf
+from tests.realdata import PDF as PDF_DATA
 
-DATA = Path(__file__).parents[2].parent / "shared" / "data"
-PDF_DATA = DATA / "pdf"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 TIME_LIMIT = 10.0
 
 FLAGS = {Reason.MODIFIED_AFTER_SIGNING, Reason.INTEGRITY, Reason.MALFORMED_PDF}
@@ -125,15 +121,6 @@ for _case in SHADOW_CASES[0:1] + SHADOW_CASES[2:3] + SHADOW_CASES[5:6]:
     EXPECTED[f"rub-nds-shadow-attacks/{_case}_1_original-document.pdf"] = "unsigned"
 
 
-def _require_data() -> None:
-    if PDF_DATA.is_dir():
-        return
-    message = f"test vectors not found at {PDF_DATA}"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def _all_reasons(verdict: Verdict) -> set[Reason]:
     return set(verdict.reasons) | {reason for report in verdict.signatures for reason in report.reasons}
 
@@ -144,14 +131,12 @@ def nothing_trusted() -> TrustConfig:
 
 
 def test_every_vector_has_an_expectation() -> None:
-    _require_data()
     present = {str(path.relative_to(PDF_DATA)) for path in PDF_DATA.rglob("*.pdf")}
     assert present == set(EXPECTED), f"new: {sorted(present - set(EXPECTED))}, gone: {sorted(set(EXPECTED) - present)}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_vector(name: str, nothing_trusted: TrustConfig) -> None:
-    _require_data()
     path = PDF_DATA / name
     if not path.is_file():
         pytest.fail(f"{name} is missing from {PDF_DATA}")
@@ -193,7 +178,6 @@ def test_honest_shadow_documents_are_incremental_updates_of_their_unsigned_versi
     """Each signed shadow document is an incremental update of the shadowed one (the attacker's
     prepared file): the binding holds, as it should; the attack is caught by the modification check
     on the manipulated version. Bound to a different document, the signature is refused."""
-    _require_data()
     folder = PDF_DATA / "rub-nds-shadow-attacks"
     checked = 0
     for case in SHADOW_CASES:

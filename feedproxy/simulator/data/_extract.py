@@ -1,30 +1,51 @@
-"""Regenerate the generated data modules next to this file from the office's real XML documents.
+"""Regenerate the simulator's data files next to this file from the office's real XML documents.
 
-    python -m feedproxy.simulator.data._extract /work/shared/data/volby
+    python -m feedproxy.simulator.data._extract tests/data/volby
 
 Only what the simulator needs is kept: names, codes, per-region totals and the precinct register; no
-counted precinct results. The output is plain Python so that it ships with the package without any
-package-data configuration. Run ``ruff format`` on the written files afterwards.
+counted precinct results. It writes ``ps2021.json``, ``ps2017.json`` and ``prez2023_register.csv``, read by
+the package with ``importlib.resources`` (see ``__init__``). The argument is a ``volby`` folder laid out as
+``tests/data/volby`` (or the upstream collection it was copied from).
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
 PS_NS = "{http://www.volby.cz/ps/}"
 HERE = Path(__file__).resolve().parent
 
-#: The real documents each generated module is read from, relative to the ``volby`` directory.
+#: The real documents each generated file is read from, relative to the ``volby`` directory.
 PS_SOURCES = {
     "ps2021": ("ps2021/vysledky_2021-10-14.xml", {"CZ0722": "ps2021/vysledky_okres_CZ0722.xml"}),
     "ps2017": ("ps2017/vysledky_2017-10-22_iso-8859-2.xml", {}),
 }
+#: Column names of the JSON tables' rows (written into each file beside the rows).
+KRAJ_COLUMNS = ("CIS_KRAJ", "NAZ_KRAJ", "POCMANDATU", "OKRSKY_CELKEM", "ZAPSANI_VOLICI", "VYDANE_OBALKY")
+KRAJ_COLUMNS += ("ODEVZDANE_OBALKY", "PLATNE_HLASY")
+POSLANEC_COLUMNS = ("KSTRANA", "CIS_KRAJ", "PORADOVE_CISLO", "JMENO", "PRIJMENI", "TITULPRED", "TITULZA")
+POSLANEC_COLUMNS += ("PREDNOSTNI_HLASY",)
+OBEC_COLUMNS = ("CIS_OBEC", "NAZ_OBEC", "TYP_OBEC", "OKRSKY_CELKEM", "ZAPSANI_VOLICI")
 PREZ_BATCHES = "prez2023/testrun-2023-01-06/vysledky_okrsky_davka_{}.xml"
 _OKRSEK = re.compile(rb'<OKRSEK CIS_OBEC="(\d+)" CIS_OKRSEK="(\d+)"')
+
+
+def _read(volby: Path, relative: str) -> bytes:
+    """A document as upstream names it; the repository's copy keeps the large ones as ``<name>.gz``."""
+    path = volby / relative
+    if path.is_file():
+        return path.read_bytes()
+    return gzip.decompress((volby / f"{relative}.gz").read_bytes())
 
 
 def _declared_encoding(raw: bytes) -> str:
@@ -34,78 +55,99 @@ def _declared_encoding(raw: bytes) -> str:
     return match.group(1).decode("ascii")
 
 
-def ps_module(volby: Path, code: str) -> str:
+def ps_tables(volby: Path, code: str) -> dict[str, Any]:
+    """The tables of ``<code>.json``: names, codes and per-region totals at 100 % counted."""
     national, okresy = PS_SOURCES[code]
-    raw = (volby / national).read_bytes()
+    raw = _read(volby, national)
     root = ElementTree.fromstring(raw)
     parties = []
     for strana in root.find(f"{PS_NS}CR").findall(f"{PS_NS}STRANA"):
         vstrana = strana.get("VSTRANA")
-        parties.append((int(strana.get("KSTRANA")), strana.get("NAZ_STR"), None if vstrana is None else int(vstrana)))
+        parties.append([int(strana.get("KSTRANA")), strana.get("NAZ_STR"), None if vstrana is None else int(vstrana)])
     kraje = []
     poslanci = []
     for kraj in root.findall(f"{PS_NS}KRAJ"):
-        cis_kraj = int(kraj.get("CIS_KRAJ"))
-        ucast = kraj.find(f"{PS_NS}UCAST")
-        votes = []
-        for strana in kraj.findall(f"{PS_NS}STRANA"):
-            kstrana = int(strana.get("KSTRANA"))
-            votes.append((kstrana, int(strana.find(f"{PS_NS}HODNOTY_STRANA").get("HLASY"))))
-            for poslanec in strana.findall(f"{PS_NS}POSLANEC"):
-                poslanci.append(
-                    (
-                        kstrana,
-                        cis_kraj,
-                        int(poslanec.get("PORADOVE_CISLO")),
-                        poslanec.get("JMENO"),
-                        poslanec.get("PRIJMENI"),
-                        poslanec.get("TITULPRED"),
-                        poslanec.get("TITULZA"),
-                        int(poslanec.get("PREDNOSTNI_HLASY")),
-                    )
-                )
-        counts = [int(ucast.get(name)) for name in ("OKRSKY_CELKEM", "ZAPSANI_VOLICI", "VYDANE_OBALKY")]
-        counts += [int(ucast.get(name)) for name in ("ODEVZDANE_OBALKY", "PLATNE_HLASY")]
-        kraje.append((cis_kraj, kraj.get("NAZ_KRAJ"), int(kraj.get("POCMANDATU")), *counts, tuple(votes)))
-    districts = {}
-    for nuts, path in okresy.items():
-        okres_root = ElementTree.fromstring((volby / path).read_bytes())
-        okres = okres_root.find(f"{PS_NS}OKRES")
-        obce = []
-        for obec in okres_root.findall(f"{PS_NS}OBEC"):
-            ucast = obec.find(f"{PS_NS}UCAST")
-            obce.append(
-                (
-                    int(obec.get("CIS_OBEC")),
-                    obec.get("NAZ_OBEC"),
-                    obec.get("TYP_OBEC"),
-                    int(ucast.get("OKRSKY_CELKEM")),
-                    int(ucast.get("ZAPSANI_VOLICI")),
-                )
-            )
-        districts[nuts] = (okres.get("NAZ_OKRES"), _kraj_of(nuts), tuple(obce))
-    return "\n".join(
+        kraje.append(_kraj(kraj))
+        poslanci += _poslanci(kraj)
+    districts = {nuts: _okres(ElementTree.fromstring(_read(volby, path)), nuts) for nuts, path in okresy.items()}
+    return {
+        "note": f"{code}: names, codes and per-region totals from the real {national}. "
+        "Generated by feedproxy.simulator.data._extract; do not edit by hand.",
+        "encoding": _declared_encoding(raw),
+        "parties_columns": ["KSTRANA", "NAZ_STR", "VSTRANA or null"],
+        "parties": parties,
+        "kraje_columns": [*KRAJ_COLUMNS, "[[KSTRANA, HLASY], ...] at 100 % counted"],
+        "kraje": kraje,
+        "poslanci_columns": list(POSLANEC_COLUMNS),
+        "poslanci": poslanci,
+        "okresy_columns": list(OBEC_COLUMNS),
+        "okresy": districts,
+    }
+
+
+def _kraj(kraj: Element) -> list[Any]:
+    ucast = kraj.find(f"{PS_NS}UCAST")
+    votes = [
+        [int(strana.get("KSTRANA")), int(strana.find(f"{PS_NS}HODNOTY_STRANA").get("HLASY"))]
+        for strana in kraj.findall(f"{PS_NS}STRANA")
+    ]
+    counts = [int(ucast.get(name)) for name in KRAJ_COLUMNS[3:]]
+    return [int(kraj.get("CIS_KRAJ")), kraj.get("NAZ_KRAJ"), int(kraj.get("POCMANDATU")), *counts, votes]
+
+
+def _poslanci(kraj: Element) -> list[list[Any]]:
+    """The elected deputies of one region, in the document's order."""
+    cis_kraj = int(kraj.get("CIS_KRAJ"))
+    return [
         [
-            f'"""{code}: names, codes and per-region totals from the real ``{national}``.',
-            "",
-            "Generated by ``feedproxy.simulator.data._extract``; do not edit by hand.",
-            '"""',
-            "",
-            f"ENCODING = {_declared_encoding(raw)!r}",
-            "#: (KSTRANA, NAZ_STR, VSTRANA or None), in the document's order.",
-            f"PARTIES = {tuple(parties)!r}",
-            "#: (CIS_KRAJ, NAZ_KRAJ, POCMANDATU, OKRSKY_CELKEM, ZAPSANI_VOLICI, VYDANE_OBALKY, ODEVZDANE_OBALKY,",
-            "#: PLATNE_HLASY, ((KSTRANA, HLASY), ...)) at 100 % counted.",
-            f"KRAJE = {tuple(kraje)!r}",
-            "#: Elected deputies: (KSTRANA, CIS_KRAJ, PORADOVE_CISLO, JMENO, PRIJMENI, TITULPRED, TITULZA,",
-            "#: PREDNOSTNI_HLASY).",
-            f"POSLANCI = {tuple(poslanci)!r}",
-            "#: NUTS_OKRES -> (NAZ_OKRES, CIS_KRAJ,",
-            "#: ((CIS_OBEC, NAZ_OBEC, TYP_OBEC, OKRSKY_CELKEM, ZAPSANI_VOLICI), ...)).",
-            f"OKRESY = {districts!r}",
-            "",
+            int(strana.get("KSTRANA")),
+            cis_kraj,
+            int(poslanec.get("PORADOVE_CISLO")),
+            poslanec.get("JMENO"),
+            poslanec.get("PRIJMENI"),
+            poslanec.get("TITULPRED"),
+            poslanec.get("TITULZA"),
+            int(poslanec.get("PREDNOSTNI_HLASY")),
         ]
-    )
+        for strana in kraj.findall(f"{PS_NS}STRANA")
+        for poslanec in strana.findall(f"{PS_NS}POSLANEC")
+    ]
+
+
+def _okres(okres_root: Element, nuts: str) -> dict[str, Any]:
+    obce = []
+    for obec in okres_root.findall(f"{PS_NS}OBEC"):
+        ucast = obec.find(f"{PS_NS}UCAST")
+        obce.append(
+            [
+                int(obec.get("CIS_OBEC")),
+                obec.get("NAZ_OBEC"),
+                obec.get("TYP_OBEC"),
+                int(ucast.get("OKRSKY_CELKEM")),
+                int(ucast.get("ZAPSANI_VOLICI")),
+            ]
+        )
+    return {"name": okres_root.find(f"{PS_NS}OKRES").get("NAZ_OKRES"), "kraj": _kraj_of(nuts), "obce": obce}
+
+
+def ps_json(volby: Path, code: str) -> str:
+    """``<code>.json`` as written: one table row a line, so that a change shows as a one-line diff."""
+    return _dump(ps_tables(volby, code)) + "\n"
+
+
+def _dump(value: Any, indent: str = "") -> str:
+    """JSON with objects opened over lines and arrays of arrays one element a line; other values inline."""
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(key)}: {_dump(item, inner)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and value and all(isinstance(item, list | dict) for item in value):
+        return "[\n" + ",\n".join(inner + _dump_inline(item, inner) for item in value) + f"\n{indent}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _dump_inline(value: Any, indent: str) -> str:
+    return _dump(value, indent) if isinstance(value, dict) else json.dumps(value, ensure_ascii=False)
 
 
 def _kraj_of(nuts: str) -> int:
@@ -115,40 +157,42 @@ def _kraj_of(nuts: str) -> int:
     return order.index(nuts[:5]) + 1
 
 
-def prez_register(volby: Path) -> str:
-    """Every precinct of the 2023 test run as ``CIS_OBEC FIRST_OKRSEK COUNT`` (a municipality's numbers run on)."""
+def prez_register(volby: Path) -> list[tuple[int, int, int]]:
+    """Every precinct of the 2023 test run as (CIS_OBEC, first CIS_OKRSEK, count): a municipality's numbers run on."""
     runs: dict[int, list[int]] = {}
     for number in range(1, 9):
-        for obec, okrsek in _OKRSEK.findall((volby / PREZ_BATCHES.format(number)).read_bytes()):
+        for obec, okrsek in _OKRSEK.findall(_read(volby, PREZ_BATCHES.format(number))):
             runs.setdefault(int(obec), []).append(int(okrsek))
-    lines = []
+    rows = []
     for obec in sorted(runs):
         numbers = sorted(runs[obec])
         if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
             raise ValueError(f"precincts of {obec} are not one run")
-        lines.append(f"{obec} {numbers[0]} {len(numbers)}")
-    return "\n".join(
-        [
-            '"""The precinct register of the 2023 presidential election: 14,857 precincts in 6,389 municipalities.',
-            "",
-            f"Read from the office's media test run (``{PREZ_BATCHES.format('N')}``); 999997 is abroad.",
-            "Generated by ``feedproxy.simulator.data._extract``; do not edit by hand.",
-            '"""',
-            "",
-            "#: One municipality a line: CIS_OBEC, its first CIS_OKRSEK, the number of its (consecutive) precincts.",
-            'REGISTER = """\\',
-            *lines,
-            '"""',
-            "",
-        ]
-    )
+        rows.append((obec, numbers[0], len(numbers)))
+    return rows
+
+
+def prez_register_csv(volby: Path) -> str:
+    """``prez2023_register.csv``: the precinct register of the 2023 presidential election (14,857 precincts in
+    6,389 municipalities; 999997 is abroad), one municipality a line."""
+    lines = ["cis_obec,first_okrsek,count", *(f"{obec},{first},{count}" for obec, first, count in prez_register(volby))]
+    return "\n".join(lines) + "\n"
+
+
+#: The files this module writes next to itself, and how.
+OUTPUTS: dict[str, Callable[[Path], str]] = {
+    **{f"{code}.json": partial(ps_json, code=code) for code in PS_SOURCES},
+    "prez2023_register.csv": prez_register_csv,
+}
 
 
 def main(argv: list[str]) -> int:
-    volby = Path(argv[0]) if argv else Path("/work/shared/data/volby")
-    for code in PS_SOURCES:
-        (HERE / f"{code}.py").write_text(ps_module(volby, code), encoding="utf-8")
-    (HERE / "prez2023_register.py").write_text(prez_register(volby), encoding="utf-8")
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    volby = Path(argv[0])
+    for name, write in OUTPUTS.items():
+        (HERE / name).write_text(write(volby), encoding="utf-8")
     return 0
 
 

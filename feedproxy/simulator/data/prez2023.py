@@ -2,7 +2,7 @@
 
 Transcribed from the national document ``/pls/prez2023/vysledky`` generated 2023-01-15T17:34:28, as quoted
 in full in the README of a public client (GitHub, found by searching for ``pe_vysledky.xsd``); no copy
-of that document is under /work/shared/data. Candidate 3 (Josef Středula) withdrew before the vote and
+of that document is under tests/data. Candidate 3 (Josef Středula) withdrew before the vote and
 is absent from the document, so the numbers run 1, 2, 4..9.
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from xml.etree.ElementTree import Element
 
 import pytest
@@ -14,9 +13,8 @@ from defusedxml import ElementTree
 from feedproxy.simulator import Simulation
 from feedproxy.simulator.xmlwriter import PRAGUE
 
-#: The office's real documents (``../shared/data`` from the project root; see its README).
-VOLBY = Path(__file__).parents[3].parent / "shared" / "data" / "volby"
-TESTRUN = VOLBY / "prez2023" / "testrun-2023-01-06"
+#: The office's media test run of 2023, under ``tests/data/volby`` (read with ``tests.realdata.volby``).
+TESTRUN = "prez2023/testrun-2023-01-06"
 START = datetime(2023, 1, 14, 14, 0, tzinfo=PRAGUE)
 DURATION = 600.0
 BATCHES = 40

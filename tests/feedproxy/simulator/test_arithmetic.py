@@ -9,8 +9,9 @@ import pytest
 from feedproxy.simulator import percent
 from feedproxy.simulator.apportion import dhondt, largest_remainder
 from feedproxy.simulator.counting import batch_sizes
-from tests.feedproxy.simulator.conftest import VOLBY, child, children, local, parse
+from tests.feedproxy.simulator.conftest import child, children, local, parse
 from tests.feedproxy.simulator.test_structure import REAL_PREZ_NATIONAL
+from tests.realdata import volby
 
 REAL = [
     "ps2021/vysledky_2021-10-14.xml",
@@ -55,7 +56,7 @@ def check_area(area: Element, seats: int) -> int:
 
 @pytest.mark.parametrize("document", [*REAL, "prez2023 national (README)"])
 def test_percentages_are_rounded_as_the_office_rounds(document: str) -> None:
-    root = parse(REAL_PREZ_NATIONAL if document.startswith("prez") else (VOLBY / document).read_bytes())
+    root = parse(REAL_PREZ_NATIONAL if document.startswith("prez") else volby(document))
     checked = 0
     for area in root:
         if local(area) in ("KRAJ", "CR", "OKRES", "OBEC"):
@@ -77,7 +78,7 @@ def test_largest_remainder_is_exact_and_keeps_zeros_at_zero() -> None:
     parts = largest_remainder(101, [1, 1, 1, 0])
     assert sum(parts) == 101 and parts[3] == 0 and max(parts) - min(parts[:3]) <= 1
     assert largest_remainder(0, [0, 0]) == [0, 0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive sum"):
         largest_remainder(5, [0, 0])
 
 

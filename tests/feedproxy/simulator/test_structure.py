@@ -1,6 +1,6 @@
 """Every simulated document kind has the element paths and attribute names of the real document of that kind.
 
-No official XSD is available (shared/data/xsd/NOT_FOUND.md), so the real documents are the reference.
+No official XSD is available (none was found in any public source), so the real documents are the reference.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from feedproxy.simulator.data import prez2023
 from tests.feedproxy.simulator.conftest import (
     DURATION,
     TESTRUN,
-    VOLBY,
     child,
     children,
     declared_encoding,
     parse,
     signature,
 )
+from tests.realdata import volby
 
 #: The real national prez2023 document, round 1, final (``/pls/prez2023/vysledky``, 2023-01-15T17:34:28), as
-#: quoted in full in the README of a public client of the feed; there is no copy under shared/data.
+#: quoted in full in the README of a public client of the feed; there is no copy under tests/data.
 REAL_PREZ_NATIONAL = """<?xml version="1.0" encoding="utf-8"?>
 <VYSLEDKY xmlns="http://www.volby.cz/prezident/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
           xsi:schemaLocation="http://www.volby.cz/prezident/ pe_vysledky.xsd"
@@ -53,7 +53,7 @@ END = DURATION
 
 
 def real(relative: str) -> bytes:
-    return (VOLBY / relative).read_bytes()
+    return volby(relative)
 
 
 def assert_same_kind(simulated: bytes, reference: bytes, content_type: str) -> None:
@@ -81,20 +81,18 @@ def test_prez_national_before_the_count_keeps_the_structure(prez: Simulation) ->
 
 
 def test_prez_batches_are_shaped_like_the_test_run(prez: Simulation) -> None:
-    reference = set().union(
-        *(signature(parse((TESTRUN / f"vysledky_okrsky_davka_{n}.xml").read_bytes())) for n in (1, 8))
-    )
+    reference = set().union(*(signature(parse(volby(f"{TESTRUN}/vysledky_okrsky_davka_{n}.xml"))) for n in (1, 8)))
     for davka in (1, prez.batches // 2, prez.batches):
         status, content_type, body = prez.document("/pls/prez2023/vysledky_okrsky", f"kolo=1&davka={davka}", END)
         assert status == 200
         assert signature(parse(body)) == reference
-        assert_same_kind(body, (TESTRUN / "vysledky_okrsky_davka_1.xml").read_bytes(), content_type)
+        assert_same_kind(body, volby(f"{TESTRUN}/vysledky_okrsky_davka_1.xml"), content_type)
 
 
 def test_prez_no_batch_yet_is_the_real_error_document(prez: Simulation) -> None:
     status, content_type, body = prez.document("/pls/prez2023/vysledky_okrsky", "kolo=1", 0)
     assert status == 200
-    assert_same_kind(body, (TESTRUN / "vysledky_okrsky_davka_0.xml").read_bytes(), content_type)
+    assert_same_kind(body, volby(f"{TESTRUN}/vysledky_okrsky_davka_0.xml"), content_type)
     assert child(parse(body), "CHYBA").attrib == {"KOD_CHYBY": "30"}
 
 
