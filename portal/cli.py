@@ -39,7 +39,9 @@ def create_staff(email: str, role: str, language: str, password: str) -> None:
     if len(password) < 10:
         raise click.UsageError("the password needs at least 10 characters")
     try:
-        accounts.create_staff(email=email, role=Role(role), password=password, language=language, at=utcnow())
+        accounts.create_staff(
+            email=email, role=Role(role), password=password, language=language, at=utcnow(), actor_label="cli"
+        )
     except EmailTaken as error:
         click.echo(f"refused: an account with {error.email} exists", err=True)
         raise SystemExit(1) from error

@@ -141,8 +141,17 @@ def _ico_taken(ico: str, besides: int | None = None) -> bool:
     return bool(db.session.scalar(query))
 
 
-def create_staff(*, email: str, role: Role, password: str, language: str, at: datetime) -> User:
-    """A staff account, confirmed by whoever creates it; it must still enrol a second factor."""
+def create_staff(
+    *,
+    email: str,
+    role: Role,
+    password: str,
+    language: str,
+    at: datetime,
+    actor: User | None = None,
+    actor_label: str | None = None,
+) -> User:
+    """A staff account, confirmed by whoever creates it (recorded); it must still enrol a second factor."""
     if not role.is_staff:
         raise ValueError(f"{role} is not a staff role")
     _ensure_email_free(email)
@@ -155,6 +164,14 @@ def create_staff(*, email: str, role: Role, password: str, language: str, at: da
     )
     db.session.add(user)
     db.session.flush()
+    record(
+        "user.staff_created",
+        user,
+        actor=actor,
+        at=at,
+        after={"email": user.email, "role": role.value},
+        actor_label=actor_label,
+    )
     return user
 
 

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "election.updated": _l("Election changed"),
     "organisation.registered": _l("Organisation registered"),
     "organisation.updated": _l("Organisation changed"),
+    "user.staff_created": _l("Staff account created"),
     "user.email_confirmed": _l("E-mail address confirmed"),
     "user.password_changed": _l("Password changed"),
     "user.second_factor_enrolled": _l("Second factor set up"),

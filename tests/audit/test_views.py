@@ -25,9 +25,10 @@ def staff_client(client, make_staff):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def varied_events(app, make_staff):  # type: ignore[no-untyped-def]
-    """Four events: two actors, two subjects, around midnight in Prague on 29 March 2026."""
+    """Four events: two actors, two subjects, around midnight in Prague on 29 March 2026; their ids in order
+    (the log also holds the creation of the staff accounts, recorded before them)."""
     admin = make_staff(role=Role.ADMIN, email="admin@czso.example")
-    record(
+    first = record(
         "organisation.updated",
         ("organisations", 7),
         actor=admin,
@@ -55,6 +56,7 @@ def varied_events(app, make_staff):  # type: ignore[no-untyped-def]
         actor_label="cli",
     )
     db.session.commit()
+    return list(range(first.id, first.id + 4))
 
 
 def event_ids(html: str) -> list[int]:
@@ -67,9 +69,17 @@ def page(client, **query: object) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
 
 
+def nth(events: list[int], numbers: list[int]) -> list[int]:
+    """The ids of the fixture's events by their number, 1 to 4."""
+    return [events[number - 1] for number in numbers]
+
+
 def test_staff_see_the_log_newest_first_with_the_changes(staff_client, varied_events):
     html = page(staff_client)
-    assert event_ids(html) == [4, 3, 2, 1]
+    shown = event_ids(html)
+    assert shown[:4] == nth(varied_events, [4, 3, 2, 1])
+    # Before them: the staff accounts' creation (the reviewer's, then the admin's).
+    assert len(shown) == 6 and shown[4:] == sorted(shown[4:], reverse=True) and "user.staff_created" in html
     assert "Staré jméno" in html and "Nové jméno" in html and "admin@czso.example" in html
     assert "192.0.2.1" in html and "organisation.updated" in html
 
@@ -86,11 +96,17 @@ def test_staff_see_the_log_newest_first_with_the_changes(staff_client, varied_ev
         ({"actor": "cli"}, [4]),
         ({"date_from": "2026-03-29", "date_to": "2026-03-29"}, [3, 2]),
         ({"date_to": "2026-03-28"}, [1]),
-        ({"date_from": "2026-03-30"}, [4]),
     ],
 )
 def test_filters(staff_client, varied_events, query, expected):
-    assert event_ids(page(staff_client, **query)) == expected
+    assert event_ids(page(staff_client, **query)) == nth(varied_events, expected)
+
+
+def test_a_range_open_to_today_ends_with_the_newest(staff_client, varied_events):
+    html = page(staff_client, date_from="2026-03-30")
+    # Event 4, and the two staff accounts created for this test today (recorded before the fixture's events).
+    shown = event_ids(html)
+    assert shown[0] == varied_events[3] and len(shown) == 3 and all(n < varied_events[0] for n in shown[1:])
 
 
 def test_a_reversed_date_range_is_explained(staff_client, varied_events):
@@ -101,13 +117,13 @@ def test_a_reversed_date_range_is_explained(staff_client, varied_events):
 
 
 def test_pages_of_fifty_keep_the_filter(staff_client, make_events):
-    make_events(55, action="thing.changed")
+    things = [event.id for event in make_events(55, action="thing.changed")]
     make_events(3, action="other.changed", start=56)
     first = page(staff_client, action="thing.")
-    assert event_ids(first) == list(range(55, 5, -1))
+    assert event_ids(first) == things[:4:-1]
     next_link = re.search(r'href="(/staff/audit\?[^"]*page=2[^"]*)"', first)
     assert next_link and "action=thing." in next_link.group(1)
-    assert event_ids(page(staff_client, action="thing.", page=2)) == [5, 4, 3, 2, 1]
+    assert event_ids(page(staff_client, action="thing.", page=2)) == things[4::-1]
 
 
 def read_csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -123,7 +139,7 @@ def test_the_export_is_csv_for_excel_with_the_same_filters(staff_client, varied_
     assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-log-')
     rows = read_csv(response)
     assert rows[0][:5] == ["id", "occurred_at_utc", "actor_id", "actor", "action"]
-    assert [row[0] for row in rows[1:]] == ["1", "2"]  # oldest first
+    assert [row[0] for row in rows[1:]] == [str(n) for n in nth(varied_events, [1, 2])]  # oldest first
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["occurred_at_utc"] == "2026-03-27T12:00:00Z"
     assert first["actor"] == "admin@czso.example" and first["subject_id"] == "7"
@@ -140,7 +156,9 @@ def test_the_export_streams_a_long_log(staff_client, make_events):
     make_events(450)
     response = staff_client.get("/staff/audit/export.csv", buffered=False)
     assert response.is_streamed
-    assert len(read_csv(response)) == 451
+    rows = read_csv(response)
+    # A header, the reviewer's creation, then the 450.
+    assert len(rows) == 452 and [row[4] for row in rows[1:3]] == ["user.staff_created", "thing.changed"]
 
 
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.ADMIN])
