@@ -278,6 +278,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
 
     from portal import create_app
     from portal.access import allowlist
+    from portal.access import service as decisions
     from portal.accounts import service as accounts
     from portal.accounts.models import Role
     from portal.accounts.policy import Scope
@@ -290,7 +291,6 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
     from portal.extensions import db
     from portal.filming.models import FilmingDeadline
     from portal.filming.points import PointData, save_point
-    from portal.registration import service as registration
 
     started = time.monotonic()
     app = create_app(settings_from_environment(env))
@@ -326,7 +326,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
         ).secret
 
         # The plan's addresses are documentation ranges: the admin's switch for demonstrations and tests.
-        registration.update_address_settings(
+        decisions.update_address_settings(
             allow_documentation=True,
             allow_ipv6=True,
             map_ipv4_mapped=False,

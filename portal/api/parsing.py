@@ -14,8 +14,13 @@ from flask import request
 from portal.api.errors import ApiError, field_problem
 
 #: A field's expected JSON type.
-STRING, BOOLEAN, STRING_LIST = "string", "boolean", "string_list"
-_TYPE_PROBLEM = {STRING: "not_a_string", BOOLEAN: "not_a_boolean", STRING_LIST: "not_a_list_of_strings"}
+STRING, BOOLEAN, STRING_LIST, VERSION_NUMBER = "string", "boolean", "string_list", "version_number"
+_TYPE_PROBLEM = {
+    STRING: "not_a_string",
+    BOOLEAN: "not_a_boolean",
+    STRING_LIST: "not_a_list_of_strings",
+    VERSION_NUMBER: "not_a_positive_integer",
+}
 
 
 def _malformed(fields: Mapping[str, tuple[str, object]] | None = None) -> ApiError:
@@ -62,6 +67,8 @@ def _problem(kind: str, value: object) -> str | None:
         return None if _clean_text(value) else "invalid_text"
     if kind == BOOLEAN:
         return None if isinstance(value, bool) else _TYPE_PROBLEM[kind]
+    if kind == VERSION_NUMBER:  # an integer of at least 1 (JSON true is not 1)
+        return None if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else _TYPE_PROBLEM[kind]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         return _TYPE_PROBLEM[kind]
     return None if all(_clean_text(item) for item in value) else "invalid_text"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from portal.access.service import conflicts_for
 from portal.elections.models import Election
 from portal.elections.service import phase
 from portal.registration.models import AddressKind, Application, ApplicationVersion
-from portal.registration.service import conflicts_for
 
 
 def instant(value: datetime | None) -> str | None:

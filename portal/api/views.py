@@ -1,6 +1,7 @@
 """The JSON API, ``/api/v1``: elections (public), applications (the outlet's side), decisions (staff).
 
-Views are thin: authenticate, parse, call the registration service, commit once, represent.
+Views are thin: authenticate, parse, call the services (the office's decisions: ``portal.access.service``),
+commit once, represent.
 The rules live in the services; the API never repeats them.
 """
 
@@ -11,13 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from portal.access import allowlist, hosts
+from portal.access import service as decisions
+from portal.access.service import address_policy
 from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.policy import Action, Kind
 from portal.api import auth, openapi
 from portal.api.errors import MAX_BODY_BYTES, ApiError, field_problem, from_registration, json_response
 from portal.api.errors import not_found as not_found_error
-from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, parse, read_object
+from portal.api.parsing import BOOLEAN, STRING, STRING_LIST, VERSION_NUMBER, parse, read_object
 from portal.api.queries import application_page
 from portal.api.representations import application_json, election_json
 from portal.db import utcnow
@@ -213,7 +216,7 @@ def create_application() -> ResponseReturnValue:
             422, "validation_failed", _l("Some fields are not valid."), {"election": field_problem("unknown_election")}
         )
     now = utcnow()
-    policy = service.address_policy()
+    policy = address_policy()
     try:
         application = service.start_application(organisation, target, user, at=now)
         service.save_draft(application.latest, _content(body), policy, at=now)
@@ -238,7 +241,7 @@ def replace_draft(application_id: int) -> ResponseReturnValue:
     body = parse(CONTENT_FIELDS)
     return _change(
         application,
-        lambda: service.save_draft(application.latest, _content(body), service.address_policy(), at=utcnow()),
+        lambda: service.save_draft(application.latest, _content(body), address_policy(), at=utcnow()),
     )
 
 
@@ -249,7 +252,7 @@ def submit(application_id: int) -> ResponseReturnValue:
     user = auth.signed_in()
     return _change(
         application,
-        lambda: service.submit(application.latest, service.address_policy(), user=user, at=utcnow()),
+        lambda: service.submit(application.latest, address_policy(), user=user, at=utcnow()),
     )
 
 
@@ -275,49 +278,53 @@ def amend(application_id: int) -> ResponseReturnValue:
 @bp.post("/applications/<int:application_id>/approve")
 def approve(application_id: int) -> ResponseReturnValue:
     application = _load_application(application_id, Action.APPROVE)
-    body = parse({"acknowledge_conflicts": BOOLEAN}, allow_empty=True)
-    staff = auth.signed_in()
-    return _change(
-        application,
-        lambda: service.approve(
-            application.latest,
-            staff=staff,
-            at=utcnow(),
-            acknowledge_conflicts=bool(body.get("acknowledge_conflicts", False)),
-        ),
+    body = parse({"acknowledge_conflicts": BOOLEAN, "expected_version": VERSION_NUMBER}, allow_empty=True)
+    decisions.approve(
+        application.latest,
+        staff=auth.signed_in(),
+        at=utcnow(),
+        acknowledge_conflicts=bool(body.get("acknowledge_conflicts", False)),
+        expected_version=body.get("expected_version"),
     )
+    return _application_response(application)
 
 
 @bp.post("/applications/<int:application_id>/reject")
 def reject(application_id: int) -> ResponseReturnValue:
     """R8: a reason is optional and internal; the outlet's view of the application never shows it."""
     application = _load_application(application_id, Action.REJECT)
-    reason = _internal_reason()
-    staff = auth.signed_in()
-    return _change(
-        application, lambda: service.reject(application.latest, staff=staff, at=utcnow(), internal_reason=reason)
+    reason, expected_version = _refusal_body()
+    decisions.reject(
+        application.latest,
+        staff=auth.signed_in(),
+        at=utcnow(),
+        internal_reason=reason,
+        expected_version=expected_version,
     )
+    return _application_response(application)
 
 
 @bp.post("/applications/<int:application_id>/revoke")
 def revoke(application_id: int) -> ResponseReturnValue:
     """Take back the approval in force; its addresses leave the next allowlist version."""
     application = _load_application(application_id, Action.REVOKE)
-    reason = _internal_reason()
-    staff = auth.signed_in()
-    return _change(application, lambda: service.revoke(application, staff=staff, at=utcnow(), internal_reason=reason))
+    reason, expected_version = _refusal_body()
+    decisions.revoke(
+        application, staff=auth.signed_in(), at=utcnow(), internal_reason=reason, expected_version=expected_version
+    )
+    return _application_response(application)
 
 
-def _internal_reason() -> str:
-    """The optional internal reason of a refusal or a revocation, from the request body."""
-    body = parse({"internal_reason": STRING}, allow_empty=True)
+def _refusal_body() -> tuple[str, int | None]:
+    """The optional internal reason of a refusal or a revocation, and the version the caller decided on."""
+    body = parse({"internal_reason": STRING, "expected_version": VERSION_NUMBER}, allow_empty=True)
     reason = str(body.get("internal_reason", ""))
     if len(reason) > MAX_INTERNAL_REASON:
         message = field_error_message("too_long", {"max": MAX_INTERNAL_REASON})
         raise ApiError(
             422, "validation_failed", _l("Some fields are not valid."), {"internal_reason": ("too_long", message)}
         )
-    return reason
+    return reason, body.get("expected_version")
 
 
 def _change(application: Application, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
