@@ -381,7 +381,13 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "default": False,
                 "description": "Approve although another organisation claims one of the addresses.",
-            }
+            },
+            "expected_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The number of the latest version the caller decided on. If another change "
+                "replaced it meanwhile: `stale_version` (409), and nothing changes.",
+            },
         },
     },
     "Reject": {
@@ -392,7 +398,14 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "maxLength": 2000,
                 "description": "Optional and internal to the office: never shown to the outlet.",
-            }
+            },
+            "expected_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The number of the version the caller decided on: the latest one for a "
+                "rejection, the one in force for a revocation. If another change replaced it meanwhile: "
+                "`stale_version` (409), and nothing changes.",
+            },
         },
     },
 }
@@ -659,6 +672,7 @@ PATHS: dict[str, Any] = {
                 "version. A pending amendment keeps waiting for its own decision. The internal reason is never "
                 "shown to the outlet.",
                 "illegal_transition",
+                "stale_version",
                 body="Reject",
                 unprocessable=True,
             ),
