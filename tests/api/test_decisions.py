@@ -220,9 +220,7 @@ def test_a_decision_walked_from_the_api_enters_access_and_never_the_outlet_s_ser
 
 def test_the_outlet_s_service_holds_no_decision():
     from portal.access import service as decisions
-    from portal.api import views
 
     for name in ("approve", "reject", "revoke", "bulk_approve", "conflicts_for", "address_policy"):
         assert not hasattr(outlet, name), name
         assert callable(getattr(decisions, name)), name
-    assert views.decisions is decisions
