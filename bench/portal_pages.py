@@ -58,6 +58,7 @@ def load(database_url: str, applications: int, users: int) -> dict[str, object]:
     """The data set, written through the portal's own services (so every rule holds)."""
     from allowlist.addresses import AddressPolicy
     from portal import create_app
+    from portal.access import service as decisions
     from portal.accounts import service as accounts
     from portal.accounts.models import Role
     from portal.extensions import db
@@ -122,11 +123,11 @@ def load(database_url: str, applications: int, users: int) -> dict[str, object]:
                 service.submit(application.latest, policy, user=user, at=now)
                 roll = rng.random()
                 if roll < 0.5:
-                    service.approve(
+                    decisions.approve(
                         application.latest, staff=user_staff(reviewers, db), at=now, acknowledge_conflicts=True
                     )
                 elif roll < 0.6:
-                    service.reject(application.latest, staff=user_staff(reviewers, db), at=now)
+                    decisions.reject(application.latest, staff=user_staff(reviewers, db), at=now)
                 application_ids.append((user.organisation_id, application.id))
             if len(outlets) < users - len(reviewers):
                 outlets.append((user.email, user.organisation_id))

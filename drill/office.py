@@ -281,6 +281,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
 
     from portal import create_app, unit_of_work
     from portal.access import allowlist
+    from portal.access import service as decisions
     from portal.accounts import service as accounts
     from portal.accounts.models import Role
     from portal.accounts.policy import Scope
@@ -292,7 +293,6 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
     from portal.extensions import db
     from portal.filming.points import PointData, save_point
     from portal.filming.service import set_requests_close_at
-    from portal.registration import service as registration
 
     started = time.monotonic()
     app = create_app(settings_from_environment(env))
@@ -328,7 +328,7 @@ def set_up_office(env: dict[str, str], plan: Plan) -> Office:
         ).secret
 
         # The plan's addresses are documentation ranges: the admin's switch for demonstrations and tests.
-        registration.update_address_settings(
+        decisions.update_address_settings(
             allow_documentation=True,
             allow_ipv6=True,
             map_ipv4_mapped=False,

@@ -160,6 +160,7 @@ def make_election():  # type: ignore[no-untyped-def]
 def make_application(make_applicant):  # type: ignore[no-untyped-def]
     """An application with its content saved; ``state`` submitted or approved moves it on."""
     from allowlist.addresses import AddressPolicy
+    from portal.access import service as decisions
     from portal.registration import service
     from portal.registration.content import ApplicationContent
 
@@ -189,7 +190,7 @@ def make_application(make_applicant):  # type: ignore[no-untyped-def]
             service.submit(application.latest, policy, user=applicant, at=at)
         if state == "approved":
             assert staff is not None, "approving needs a staff user"
-            service.approve(application.latest, staff=staff, at=at, acknowledge_conflicts=True)
+            decisions.approve(application.latest, staff=staff, at=at, acknowledge_conflicts=True)
         return application
 
     return make

@@ -124,7 +124,7 @@ def test_portal_firewall_passes_through_to_the_firewall_tool(tmp_path, app):
 
 
 def test_the_demo_accepts_documentation_addresses(run):
-    from portal.registration.service import address_policy
+    from portal.access.service import address_policy
 
     run("seed", "demo")
     assert address_policy().allow_documentation is True

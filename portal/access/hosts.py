@@ -11,15 +11,13 @@ import enum
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from allowlist.phase import Phase
 from allowlist.snapshot import Entry
 from portal.access import allowlist
 from portal.accounts.models import User
@@ -87,87 +85,6 @@ class Report:
     entries: int | None
     counts: dict[str, int]
     detail: str
-
-
-class ReportInvalid(ValueError):
-    """Field name -> problem code, for the API's 422."""
-
-    def __init__(self, problems: Mapping[str, str]):
-        super().__init__(dict(problems))
-        self.problems = dict(problems)
-
-
-REPORT_FIELDS = frozenset({"host", "status", "version", "phase", "applied_at", "detail", "entries", "counts"})
-
-
-def _optional_count(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000_000:
-        raise ValueError("not_a_count")
-    return value
-
-
-def parse_report(body: Mapping[str, Any]) -> Report:
-    """A report from its JSON object; every wrong field named (ReportInvalid)."""
-    problems: dict[str, str] = {name[:100]: "unknown_field" for name in body if name not in REPORT_FIELDS}
-    host = body.get("host")
-    if not isinstance(host, str) or not HOST_NAME.fullmatch(host):
-        problems["host"] = "invalid_host"
-    status = body.get("status")
-    if status not in {s.value for s in ReportStatus}:
-        problems["status"] = "invalid_choice"
-    version, entries = None, None
-    try:
-        version = _optional_count(body.get("version"))
-        if version == 0:
-            raise ValueError
-    except ValueError:
-        problems["version"] = "not_a_positive_integer"
-    try:
-        entries = _optional_count(body.get("entries"))
-    except ValueError:
-        problems["entries"] = "not_a_count"
-    phase = body.get("phase")
-    if phase is not None and phase not in {p.value for p in Phase}:
-        problems["phase"] = "invalid_choice"
-    applied_at = None
-    raw_applied = body.get("applied_at")
-    if raw_applied is not None:
-        try:
-            applied_at = datetime.fromisoformat(raw_applied) if isinstance(raw_applied, str) else None
-        except ValueError:
-            applied_at = None
-        if applied_at is None or applied_at.tzinfo is None:
-            problems["applied_at"] = "not_an_instant"
-    counts = body.get("counts", {})
-    if (
-        not isinstance(counts, dict)
-        or len(counts) > 16
-        or not all(
-            isinstance(name, str) and SET_NAME.fullmatch(name) and _is_count(value) for name, value in counts.items()
-        )
-    ):
-        problems["counts"] = "invalid_counts"
-    detail = body.get("detail", "")
-    if not isinstance(detail, str) or "\x00" in detail:
-        problems["detail"] = "not_a_string"
-    if problems:
-        raise ReportInvalid(problems)
-    return Report(
-        host=host,  # type: ignore[arg-type]
-        status=ReportStatus(status),
-        version=version,
-        phase=phase,
-        applied_at=applied_at,
-        entries=entries,
-        counts=dict(counts),
-        detail=detail[:MAX_DETAIL],
-    )
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000_000
 
 
 def store_report(election: Election, report: Report, *, user: User | None, at: datetime) -> FirewallHost:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import csvsafe
+from portal.access.service import Conflict
 from portal.accounts.models import Organisation
 from portal.elections.models import Election
 from portal.extensions import db
@@ -24,7 +25,6 @@ from portal.registration.models import (
     VersionState,
     reference_of,
 )
-from portal.registration.service import Conflict
 
 PAGE_SIZE = 25
 #: Versions whose addresses an organisation claims (and so can conflict with another's).

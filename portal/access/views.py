@@ -23,6 +23,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
+from portal import unit_of_work
+from portal.access import service
 from portal.access.forms import AddressSettingsForm, DataboxForm, QueueFilterForm
 from portal.access.queries import approved_outlets_csv, review_queue
 from portal.accounts.models import Role
@@ -31,13 +33,15 @@ from portal.db import utcnow
 from portal.elections.prague import NonexistentLocalTime, prague_to_utc
 from portal.elections.service import all_elections, election_by_code
 from portal.extensions import db
-from portal.registration import service, signing
+from portal.problems import describe
+from portal.registration import signing
 from portal.registration.access import load_application
 from portal.registration.errors import RegistrationError
 from portal.registration.forms import ConfirmForm, DecisionForm, RevokeForm
-from portal.registration.messages import commit_and_report, databox_error_message
+from portal.registration.messages import databox_error_message
 from portal.registration.models import Application, Document, VersionState
 from portal.signatures.databox import DataboxAttachment, DataboxError, DataboxMessage, parse_zfo
+from portal.unit_of_work import refusals_go_to
 
 bp = Blueprint("access", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
@@ -79,30 +83,37 @@ def detail(application_id: int) -> str:
 
 
 @bp.post("/staff/applications/<int:application_id>/approve")
+@refusals_go_to(".detail")
 def approve(application_id: int) -> WerkzeugResponse:
-    return _decide(
-        application_id,
-        Action.APPROVE,
-        lambda version, form: service.approve(
-            version, staff=current_user, at=utcnow(), acknowledge_conflicts=bool(form.acknowledge_conflicts.data)
-        ),
-        _("The application has been approved."),
+    application, form = _decision(application_id, Action.APPROVE)
+    service.approve(
+        application.latest,
+        staff=current_user,
+        at=utcnow(),
+        acknowledge_conflicts=bool(form.acknowledge_conflicts.data),
+        expected_version=_version_seen(),
     )
+    flash(_("The application has been approved."), "success")
+    return redirect(url_for(".detail", application_id=application.id))
 
 
 @bp.post("/staff/applications/<int:application_id>/reject")
+@refusals_go_to(".detail")
 def reject(application_id: int) -> WerkzeugResponse:
-    return _decide(
-        application_id,
-        Action.REJECT,
-        lambda version, form: service.reject(
-            version, staff=current_user, at=utcnow(), internal_reason=form.internal_reason.data or ""
-        ),
-        _("The application has been rejected."),
+    application, form = _decision(application_id, Action.REJECT)
+    service.reject(
+        application.latest,
+        staff=current_user,
+        at=utcnow(),
+        internal_reason=form.internal_reason.data or "",
+        expected_version=_version_seen(),
     )
+    flash(_("The application has been rejected."), "success")
+    return redirect(url_for(".detail", application_id=application.id))
 
 
 @bp.post("/staff/applications/<int:application_id>/revoke")
+@refusals_go_to(".detail")
 def revoke(application_id: int) -> WerkzeugResponse:
     """Take back the approval in force: its addresses leave the allowlist at the firewall's next poll."""
     application = load_application(application_id, Action.REVOKE)
@@ -111,34 +122,30 @@ def revoke(application_id: int) -> WerkzeugResponse:
         for errors in form.errors.values():
             for error in errors:
                 flash(str(error), "error")
-        return redirect(url_for("access.detail", application_id=application.id))
-    in_force = application.in_force
-    if in_force is None or in_force.number != form.version.data:
-        flash(_("The application has changed since you opened it; check the new version."), "error")
-        return redirect(url_for("access.detail", application_id=application.id))
-    reason = form.internal_reason.data or ""
-    commit_and_report(
-        lambda: service.revoke(
-            application, staff=current_user, at=utcnow(), internal_reason=reason, expected_version=in_force.number
-        ),
-        _("The approval has been revoked; the addresses leave the allowlist."),
+        return redirect(url_for(".detail", application_id=application.id))
+    service.revoke(
+        application,
+        staff=current_user,
+        at=utcnow(),
+        internal_reason=form.internal_reason.data or "",
+        expected_version=form.version.data,
     )
-    return redirect(url_for("access.detail", application_id=application.id))
+    flash(_("The approval has been revoked; the addresses leave the allowlist."), "success")
+    return redirect(url_for(".detail", application_id=application.id))
 
 
-def _decide(application_id: int, action: Action, decide, done: str) -> WerkzeugResponse:  # type: ignore[no-untyped-def]
-    """Load, check the form, and decide on the latest version, unless it changed since it was shown."""
+def _decision(application_id: int, action: Action) -> tuple[Application, DecisionForm]:
+    """The application, if the caller may take ``action`` on it, and the checked decision form (else 400)."""
     application = load_application(application_id, action)
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    version = application.latest
-    expected = request.form.get("version", type=int)
-    if expected is not None and expected != version.number:
-        flash(_("The application has changed since you opened it; check the new version."), "error")
-        return redirect(url_for("access.detail", application_id=application.id))
-    commit_and_report(lambda: decide(version, form), done)
-    return redirect(url_for("access.detail", application_id=application.id))
+    return application, form
+
+
+def _version_seen() -> int | None:
+    """The number of the version the page showed (the service refuses the decision if it changed since)."""
+    return request.form.get("version", type=int)
 
 
 @bp.post("/staff/applications/bulk-approve")
@@ -146,25 +153,11 @@ def bulk_approve() -> WerkzeugResponse:
     """Approve the ticked applications that wait and have no conflict; report the others."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = request.form.getlist("application", type=int)
-    approved, skipped = 0, []
-    now = utcnow()
-    applications = [a for a in (db.session.get(Application, i) for i in ids) if a is not None]
-    service.lock_applications(applications)  # all locks before the first audit event (one lock order)
-    for application in applications:
-        try:
-            with db.session.begin_nested():
-                service.approve(application.latest, staff=current_user, at=now)
-        except RegistrationError:
-            skipped.append(application.reference)
-        else:
-            approved += 1
-    db.session.commit()
-    flash(_("Approved: %(count)d.", count=approved), "success")
-    if skipped:
-        flash(
-            _("Not approved (decided already, or with address conflicts): %(list)s", list=", ".join(skipped)), "error"
-        )
+    report = service.bulk_approve(request.form.getlist("application", type=int), staff=current_user, at=utcnow())
+    flash(_("Approved: %(count)d.", count=len(report.approved)), "success")
+    if report.refused:
+        skipped = ", ".join(outcome.application.reference for outcome in report.refused)
+        flash(_("Not approved (decided already, or with address conflicts): %(list)s", list=skipped), "error")
     return redirect(request.referrer if _same_site(request.referrer) else url_for("access.queue"))
 
 
@@ -202,7 +195,6 @@ def address_settings() -> str | WerkzeugResponse:
             staff=current_user,
             at=utcnow(),
         )
-        db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("access.address_settings"))
     return render_template("access/address_settings.html", form=form)
@@ -269,14 +261,23 @@ def databox(application_id: int) -> str | WerkzeugResponse:
         except DataboxError as error:
             form.zfo.errors = [*form.zfo.errors, databox_error_message(error)]
         else:
-            if delivery is not None and commit_and_report(
-                lambda: signing.record_databox_submission(
-                    application.latest, delivery, service.address_policy(), staff=current_user, at=utcnow()
-                ),
-                _("The data-box submission has been recorded."),
-            ):
+            if delivery is not None and _recorded(application, delivery):
                 return redirect(url_for("access.detail", application_id=application.id))
     return render_template("access/databox.html", application=application, form=form, inspected=inspected)
+
+
+def _recorded(application: Application, delivery: signing.DataboxDelivery) -> bool:
+    """Record the delivery and say so; a refusal is said on the form, which is shown again, and undone."""
+    try:
+        signing.record_databox_submission(
+            application.latest, delivery, service.address_policy(), staff=current_user, at=utcnow()
+        )
+    except RegistrationError as error:
+        unit_of_work.refused()
+        flash(describe(error), "error")
+        return False
+    flash(_("The data-box submission has been recorded."), "success")
+    return True
 
 
 def _decoded(form: DataboxForm) -> bytes:

@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from portal.access.service import conflicts_for
 from portal.api.schemas import responses
 from portal.elections.models import Election
 from portal.elections.service import phase
 from portal.registration.models import AddressKind, Application, ApplicationVersion
-from portal.registration.service import conflicts_for
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

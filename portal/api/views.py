@@ -1,9 +1,9 @@
 """The JSON API, ``/api/v1``: elections (public), applications (the outlet's side), decisions (staff).
 
-Views are thin: authenticate, parse, call the registration service, represent. The request commits once
-when the view returns and rolls back on any error (``portal/unit_of_work.py``); a service's refusal
-becomes the API's error shape in the one error handler. The rules live in the services; the API never
-repeats them.
+Views are thin: authenticate, parse, call the services (the office's decisions: ``portal.access.service``),
+represent. The request commits once when the view returns and rolls back on any error
+(``portal/unit_of_work.py``); a service's refusal becomes the API's error shape in the one error handler.
+The rules live in the services; the API never repeats them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from portal.access import allowlist, hosts
+from portal.access import service as decisions
+from portal.access.service import address_policy
 from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.policy import Action, Kind
@@ -151,7 +153,7 @@ def create_application() -> ResponseReturnValue:
             422, "validation_failed", _l("Some fields are not valid."), {"election": field_problem("unknown_election")}
         )
     now = utcnow()
-    policy = service.address_policy()
+    policy = address_policy()
     application = service.start_application(organisation, target, user, at=now)
     service.save_draft(application.latest, body.content(), policy, at=now)
     if body.submit:
@@ -171,7 +173,7 @@ def replace_draft(application_id: int) -> ResponseReturnValue:
     body = parse(requests.ApplicationContent)
     return _change(
         application,
-        lambda: service.save_draft(application.latest, body.content(), service.address_policy(), at=utcnow()),
+        lambda: service.save_draft(application.latest, body.content(), address_policy(), at=utcnow()),
     )
 
 
@@ -182,7 +184,7 @@ def submit(application_id: int) -> ResponseReturnValue:
     user = auth.signed_in()
     return _change(
         application,
-        lambda: service.submit(application.latest, service.address_policy(), user=user, at=utcnow()),
+        lambda: service.submit(application.latest, address_policy(), user=user, at=utcnow()),
     )
 
 
@@ -209,36 +211,44 @@ def amend(application_id: int) -> ResponseReturnValue:
 def approve(application_id: int) -> ResponseReturnValue:
     application = _load_application(application_id, Action.APPROVE)
     body = parse(requests.Approve, allow_empty=True)
-    staff = auth.signed_in()
-    return _change(
-        application,
-        lambda: service.approve(
-            application.latest,
-            staff=staff,
-            at=utcnow(),
-            acknowledge_conflicts=body.acknowledge_conflicts,
-        ),
+    decisions.approve(
+        application.latest,
+        staff=auth.signed_in(),
+        at=utcnow(),
+        acknowledge_conflicts=body.acknowledge_conflicts,
+        expected_version=body.expected_version,
     )
+    return _application_response(application)
 
 
 @bp.post("/applications/<int:application_id>/reject")
 def reject(application_id: int) -> ResponseReturnValue:
     """R8: a reason is optional and internal; the outlet's view of the application never shows it."""
     application = _load_application(application_id, Action.REJECT)
-    reason = parse(requests.Reject, allow_empty=True).internal_reason
-    staff = auth.signed_in()
-    return _change(
-        application, lambda: service.reject(application.latest, staff=staff, at=utcnow(), internal_reason=reason)
+    body = parse(requests.Reject, allow_empty=True)
+    decisions.reject(
+        application.latest,
+        staff=auth.signed_in(),
+        at=utcnow(),
+        internal_reason=body.internal_reason,
+        expected_version=body.expected_version,
     )
+    return _application_response(application)
 
 
 @bp.post("/applications/<int:application_id>/revoke")
 def revoke(application_id: int) -> ResponseReturnValue:
     """Take back the approval in force; its addresses leave the next allowlist version."""
     application = _load_application(application_id, Action.REVOKE)
-    reason = parse(requests.Reject, allow_empty=True).internal_reason
-    staff = auth.signed_in()
-    return _change(application, lambda: service.revoke(application, staff=staff, at=utcnow(), internal_reason=reason))
+    body = parse(requests.Reject, allow_empty=True)
+    decisions.revoke(
+        application,
+        staff=auth.signed_in(),
+        at=utcnow(),
+        internal_reason=body.internal_reason,
+        expected_version=body.expected_version,
+    )
+    return _application_response(application)
 
 
 def _change(application: Application, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]

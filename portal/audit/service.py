@@ -138,7 +138,7 @@ def request_client_address() -> str | None:
 def _lock_chain(session: Session) -> None:
     """Serialise appends until this transaction ends, so two writers never extend the same head.
 
-    Last in the one lock order (quota row, application row, audit chain; see registration/service.py):
+    Last in the one lock order (quota row, application row, audit chain; see registration/locks.py):
     a transaction that has recorded an event takes no row lock after it.
     """
     dialect = session.get_bind().dialect.name

@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal.access.service import address_policy
 from portal.accounts.access import load_organisation
 from portal.dashboard.service import NextStep, outlet_overview, staff_work
 from portal.db import utcnow
-from portal.registration.service import address_policy
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 

@@ -27,7 +27,8 @@ from portal.registration.models import (
     ApplicationVersion,
     VersionState,
 )
-from portal.registration.service import claimed_addresses, content_of
+from portal.registration.quota import claimed_addresses
+from portal.registration.service import content_of
 
 #: The form field a problem of each content field points at (list problems point at their first row).
 FIELD_ANCHORS = {

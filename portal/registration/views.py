@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from portal.access.service import address_policy
 from portal.accounts.access import load_organisation
 from portal.accounts.guard import may
 from portal.accounts.policy import Action, Kind
@@ -74,7 +75,7 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
             accept_terms=bool(form.accept_terms.data),
             note=form.note.data or "",
         )
-        policy = service.address_policy()
+        policy = address_policy()
         try:
             service.save_draft(version, content, policy, at=now)
             if form.submit_application.data:
@@ -97,7 +98,7 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
                 url_for("registration.detail", organisation_id=organisation_id, application_id=application.id)
             )
     now = utcnow()
-    check = readiness(version, service.address_policy(), at=now) if editable else Readiness()
+    check = readiness(version, address_policy(), at=now) if editable else Readiness()
     unsaved = request.method == "POST" and bool(error_items(form) or form.form_errors)
     return render_template(
         "registration/detail.html",
@@ -125,7 +126,7 @@ def pdf(organisation_id: int, application_id: int) -> Response:
     if language not in LANGUAGES:
         abort(404)
     if application.latest.state is VersionState.DRAFT:
-        check = readiness(application.latest, service.address_policy(), at=utcnow())
+        check = readiness(application.latest, address_policy(), at=utcnow())
         if not check.ready:
             # Nobody should sign what the upload would refuse.
             _flash_not_ready(_("The PDF is offered once the application is complete."), check, application)
@@ -151,13 +152,13 @@ def upload_signed(organisation_id: int, application_id: int) -> Response:
             flash(str(message), "error")
         return redirect(target)
     now = utcnow()
-    check = readiness(application.latest, service.address_policy(), at=now)
+    check = readiness(application.latest, address_policy(), at=now)
     if not check.ready:
         _flash_not_ready(_("The signed PDF was not accepted: the application is not ready."), check, application)
         return redirect(_detail_url(application, anchor="readiness"))
     data = form.signed_pdf.data.read()
     try:
-        signing.submit_signed_upload(application.latest, data, service.address_policy(), user=current_user, at=now)
+        signing.submit_signed_upload(application.latest, data, address_policy(), user=current_user, at=now)
     except signing.SignatureRefused as refused:
         db.session.rollback()
         signing.record_refused_upload(application.latest, refused.verdict, user=current_user, at=now)

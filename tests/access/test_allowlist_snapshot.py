@@ -5,10 +5,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from allowlist.addresses import AddressPolicy
 from allowlist.snapshot import load_snapshot
+from portal.access import service as decisions
 from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.extensions import db
-from portal.registration import service
 from tests.factories import sign_in
 
 URL = "/api/v1/elections/prez2099/allowlist"
@@ -47,7 +47,7 @@ def test_the_snapshot_lists_the_addresses_in_force_and_verifies(ops_client, elec
     )
     make_application(election, production=["192.0.2.2"], state="submitted")  # not decided: not in
     rejected = make_application(election, production=["192.0.2.3"], state="submitted")
-    service.reject(rejected.latest, staff=staff, at=utcnow())
+    decisions.reject(rejected.latest, staff=staff, at=utcnow())
     db.session.commit()
 
     response = ops_client.get(URL)
@@ -83,7 +83,7 @@ def test_a_revoked_approval_leaves_the_next_version(ops_client, election, make_a
     before = ops_client.get(URL)
     assert {e.address for e in snapshot_of(ops_client, before).entries} == {"192.0.2.1", "192.0.2.2", "198.51.100.2"}
 
-    service.revoke(revoked, staff=staff, at=utcnow())
+    decisions.revoke(revoked, staff=staff, at=utcnow())
     db.session.commit()
     after = ops_client.get(URL, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200

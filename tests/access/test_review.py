@@ -161,7 +161,7 @@ def test_csv_export_neutralises_a_formula_in_an_organisation_name(client, review
 
 
 def test_admin_switch_allows_documentation_addresses(client, make_staff):
-    from portal.registration.service import address_policy
+    from portal.access.service import address_policy
 
     admin = make_staff(role=Role.ADMIN)
     db.session.commit()

@@ -14,12 +14,12 @@ from allowlist.addresses import AddressPolicy
 from firewall.agent import Agent, AgentConfig
 from firewall.apply import read_table
 from portal.access import allowlist
+from portal.access import service as decisions
 from portal.access.hosts import FirewallHost
 from portal.accounts.models import Role
 from portal.api import service as tokens
 from portal.db import utcnow
 from portal.extensions import db
-from portal.registration import service
 from portal.registration.models import Application
 from tests.factories import make_test_election
 from tests.firewall.netns import namespace, nft_in, require_nft_and_netns
@@ -70,7 +70,7 @@ def test_the_agent_applies_the_portals_snapshot_and_staff_see_its_report(
         assert host.counts["prod4"] == 1 and host.phase == "testing"
 
         # A decision in the portal reaches the host at the next poll, as version 2.
-        service.approve(db.session.get(Application, pending_id).latest, staff=db.session.merge(reviewer), at=utcnow())
+        decisions.approve(db.session.get(Application, pending_id).latest, staff=db.session.merge(reviewer), at=utcnow())
         db.session.commit()
     assert agent.once() == 0
     assert read_table("inet", "csu_results", nft=nft_in(ns)).sets["prod4"] == {"192.0.2.10", "192.0.2.20"}

@@ -10,6 +10,7 @@ import pyotp
 from playwright.sync_api import Page, expect
 
 from allowlist.addresses import AddressPolicy
+from portal.access import service as decisions
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.db import utcnow
@@ -51,7 +52,7 @@ def prepare(live_server: LiveServer) -> None:
         policy = AddressPolicy(allow_documentation=True)
         service.save_draft(application.latest, content, policy, at=now)
         service.submit(application.latest, policy, user=outlet, at=now)
-        service.approve(application.latest, staff=reviewer, at=now)
+        decisions.approve(application.latest, staff=reviewer, at=now)
         # Another outlet: an application waiting for a decision, and a draft that may come by data box.
         waiting = service.start_application(other.organisation, portal_election, other, at=now)
         other_content = ApplicationContent(other.email, "+420 274 051 112", ["203.0.113.5"], [], True)

@@ -8,6 +8,7 @@ import functools
 import pyotp
 from playwright.sync_api import Page, expect
 
+from portal.access import service as decisions
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.db import utcnow
@@ -41,7 +42,7 @@ def prepare(live_server: LiveServer, tmp_path) -> tuple[int, str]:  # type: igno
             test=[],
             accept_terms=True,
         )
-        service.save_draft(application.latest, content, service.address_policy(), at=utcnow())
+        service.save_draft(application.latest, content, decisions.address_policy(), at=utcnow())
         for email, secret in SECRETS.items():
             staff = accounts.create_staff(
                 email=email, role=Role.REVIEWER, password=PASSWORD, language="cs", at=utcnow()

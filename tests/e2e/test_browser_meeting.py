@@ -14,6 +14,7 @@ from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
 from allowlist.addresses import AddressPolicy
+from portal.access import service as decisions
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.db import utcnow
@@ -45,7 +46,7 @@ def prepare(live_server: LiveServer) -> None:
         content = ApplicationContent(OUTLET, "+420 274 051 111", ["192.0.2.10"], [], accept_terms=True)
         registration.save_draft(application.latest, content, policy, at=now)
         registration.submit(application.latest, policy, user=outlet, at=now)
-        registration.approve(application.latest, staff=staff, at=now)
+        decisions.approve(application.latest, staff=staff, at=now)
         db.session.commit()
 
 

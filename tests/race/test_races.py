@@ -41,7 +41,7 @@ from portal.registration.models import (
     ApplicationVersion,
     VersionState,
 )
-from portal.registration.service import claimed_addresses
+from portal.registration.quota import claimed_addresses
 from tests.conftest import uses_postgresql
 from tests.factories import csrf_token, sign_in
 from tests.signatures.pki import get_test_pki
@@ -232,6 +232,7 @@ class Stage:
         return f"2001:db8::{self.count:x}"
 
     def amendment(self, application: Application) -> ApplicationVersion:
+        from portal.access import service as decisions
         from portal.registration import service
 
         applicant = application.created_by
@@ -243,8 +244,8 @@ class Stage:
             test=[],
             accept_terms=True,
         )
-        service.save_draft(draft, content, service.address_policy(), at=utcnow())
-        service.submit(draft, service.address_policy(), user=applicant, at=utcnow())
+        service.save_draft(draft, content, decisions.address_policy(), at=utcnow())
+        service.submit(draft, decisions.address_policy(), user=applicant, at=utcnow())
         return draft
 
 

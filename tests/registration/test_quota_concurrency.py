@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.registration.models import AddressKind, AddressQuota, AddressSettings, Application
-from portal.registration.service import claimed_addresses
+from portal.registration.quota import claimed_addresses
 from tests.conftest import uses_postgresql
 from tests.factories import csrf_token, sign_in
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from allowlist.addresses import AddressPolicy
+from portal.access import service as decisions
 from portal.access.allowlist import entries_in_force
 from portal.accounts.models import Role
 from portal.extensions import db
@@ -13,6 +14,7 @@ from portal.registration import service
 from portal.registration.content import ApplicationContent
 from portal.registration.errors import QuotaExceeded
 from portal.registration.models import AddressKind, AddressQuota, VersionState
+from portal.registration.quota import claimed_addresses
 
 POLICY = AddressPolicy(allow_documentation=True)
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -31,7 +33,7 @@ def content(production: list[str]) -> ApplicationContent:
 def stored_equals_recount(organisation_id: int, election_id: int) -> int:
     """The stored production count, after checking it equals a recount."""
     quota = db.session.get(AddressQuota, (organisation_id, election_id))
-    claimed = service.claimed_addresses(organisation_id, election_id)
+    claimed = claimed_addresses(organisation_id, election_id)
     assert (quota.production_count, quota.test_count) == (
         len(claimed[AddressKind.PRODUCTION]),
         len(claimed[AddressKind.TEST]),
@@ -66,7 +68,7 @@ def test_a_pending_amendment_counts_beside_the_version_in_force(
     assert b.latest.state is VersionState.DRAFT
 
     # Rejecting A's amendment is always possible: what it frees was counted beside the version in force.
-    service.reject(amendment, staff=staff, at=NOW)
+    decisions.reject(amendment, staff=staff, at=NOW)
     assert a.in_force is not None and a.in_force.number == 1
     assert stored_equals_recount(organisation_id, election.id) == 3
     assert len(on_the_allowlist(election, organisation_id)) == 3
@@ -74,7 +76,7 @@ def test_a_pending_amendment_counts_beside_the_version_in_force(
     # B with 2 fits now (3 + 2), and whatever is decided, the allowlist holds at most 5.
     service.save_draft(b.latest, content(["198.51.100.1", "198.51.100.2"]), POLICY, at=NOW)
     service.submit(b.latest, POLICY, user=applicant, at=NOW)
-    service.approve(b.latest, staff=staff, at=NOW)
+    decisions.approve(b.latest, staff=staff, at=NOW)
     assert stored_equals_recount(organisation_id, election.id) == 5
     assert len(on_the_allowlist(election, organisation_id)) == 5
 
@@ -102,10 +104,10 @@ def test_the_order_of_the_issue_never_puts_7_on_the_allowlist(
     b = make_application(election, applicant, production=[f"198.51.100.{i}" for i in (1, 2, 3, 4)])
     with pytest.raises(QuotaExceeded):
         service.submit(b.latest, POLICY, user=applicant, at=NOW)
-    service.approve(amendment, staff=staff, at=NOW)
+    decisions.approve(amendment, staff=staff, at=NOW)
     assert on_the_allowlist(election, applicant.organisation_id) == {"192.0.2.9"}
     assert stored_equals_recount(applicant.organisation_id, election.id) == 1
     service.submit(b.latest, POLICY, user=applicant, at=NOW)  # 1 + 4 fits once the amendment replaced 3
-    service.approve(b.latest, staff=staff, at=NOW)
+    decisions.approve(b.latest, staff=staff, at=NOW)
     assert len(on_the_allowlist(election, applicant.organisation_id)) == 5
     assert stored_equals_recount(applicant.organisation_id, election.id) == 5

@@ -9,9 +9,9 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
+from portal.access import service as decisions
 from portal.db import utcnow
 from portal.extensions import db
-from portal.registration import service
 from portal.registration.completeness import readiness
 from portal.registration.models import AddressSettings, Application, VersionState
 from tests.factories import post_form, sign_in
@@ -115,7 +115,7 @@ def test_the_quota_counts_the_organisations_other_applications(
     url = start(client, applicant, election)
     post_form(client, url, draft_data(**{"production-0": "192.0.2.50", "production-1": "192.0.2.51"}))
     application = db.session.scalars(select(Application).order_by(Application.id.desc())).first()
-    check = readiness(application.latest, service.address_policy(), at=utcnow())
+    check = readiness(application.latest, decisions.address_policy(), at=utcnow())
     assert [(p.field, p.code) for p in check.problems] == [("production", "quota_exceeded")]
     missing = client.get(url).get_data(as_text=True)
     missing = missing[missing.index('id="readiness"') :]

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from allowlist.addresses import AddressPolicy
+from portal.access import service as decisions
 from portal.accounts.models import Role
 from portal.audit.models import AuditEvent
 from portal.elections.prague import end_of_prague_day
@@ -120,13 +121,13 @@ def test_illegal_transitions_are_refused(election, make_application, staff, stat
     if state in ("submitted", "rejected"):
         service.submit(version, POLICY, user=application.created_by, at=NOW)
     if state == "rejected":
-        service.reject(version, staff=staff, at=NOW)
+        decisions.reject(version, staff=staff, at=NOW)
     if state == "withdrawn":
         service.withdraw(application, user=application.created_by, at=NOW)
     assert version.state.value == state
     actions = {
-        "approve": lambda: service.approve(version, staff=staff, at=NOW),
-        "reject": lambda: service.reject(version, staff=staff, at=NOW),
+        "approve": lambda: decisions.approve(version, staff=staff, at=NOW),
+        "reject": lambda: decisions.reject(version, staff=staff, at=NOW),
         "submit": lambda: service.submit(version, POLICY, user=application.created_by, at=NOW),
         "withdraw": lambda: service.withdraw(application, user=application.created_by, at=NOW),
         "amend": lambda: service.amend(application, user=application.created_by, at=NOW),
@@ -210,13 +211,13 @@ def test_an_amendment_counts_beside_the_version_in_force_which_stays_in_force_un
     assert application.in_force is approved and application.pending is draft
     assert db.session.get(AddressQuota, (applicant.organisation_id, election.id)).production_count == 5
 
-    service.reject(draft, staff=staff, at=NOW, internal_reason="not now")
+    decisions.reject(draft, staff=staff, at=NOW, internal_reason="not now")
     assert application.in_force is approved and approved.state is VersionState.APPROVED
 
     second = service.amend(application, user=applicant, at=NOW)
     service.save_draft(second, content(production=["192.0.2.60"]), POLICY, at=NOW)
     service.submit(second, POLICY, user=applicant, at=NOW)
-    service.approve(second, staff=staff, at=NOW)
+    decisions.approve(second, staff=staff, at=NOW)
     assert application.in_force is second and approved.state is VersionState.SUPERSEDED
     quota = db.session.get(AddressQuota, (applicant.organisation_id, election.id))
     assert quota.production_count == 1
@@ -237,13 +238,13 @@ def test_an_address_claimed_by_two_organisations_is_a_conflict_that_needs_acknow
 ):
     first = make_application(election, production=["192.0.2.77"], state="submitted")
     second = make_application(election, production=["192.0.2.77", "192.0.2.78"], state="submitted")
-    conflicts = service.conflicts_for(second.latest)
+    conflicts = decisions.conflicts_for(second.latest)
     assert [(c.address, c.organisation) for c in conflicts] == [("192.0.2.77", first.organisation.name)]
     with pytest.raises(ConflictsNotAcknowledged) as refused:
-        service.approve(second.latest, staff=staff, at=NOW)
+        decisions.approve(second.latest, staff=staff, at=NOW)
     assert refused.value.addresses == ["192.0.2.77"]
     assert second.latest.state is VersionState.SUBMITTED
-    service.approve(second.latest, staff=staff, at=NOW, acknowledge_conflicts=True)
+    decisions.approve(second.latest, staff=staff, at=NOW, acknowledge_conflicts=True)
     assert second.latest.state is VersionState.APPROVED
 
 
@@ -267,7 +268,7 @@ def test_revocation_takes_the_approval_back_after_the_deadline_and_frees_the_quo
     )
     approved = application.in_force
     election_night = election.applications_close_at + timedelta(days=30)
-    revoked = service.revoke(application, staff=staff, at=election_night, internal_reason="  cites no source  ")
+    revoked = decisions.revoke(application, staff=staff, at=election_night, internal_reason="  cites no source  ")
     assert revoked is approved and approved.state is VersionState.REJECTED
     assert application.in_force is None
     assert approved.decided_by is staff and approved.decided_at == election_night
@@ -288,11 +289,11 @@ def test_only_an_approval_in_force_can_be_revoked(election, make_application, st
     made_as = {"withdrawn": "approved", "rejected": "submitted"}.get(state, state)
     application = make_application(election, state=made_as, staff=staff)
     if state == "rejected":
-        service.reject(application.latest, staff=staff, at=NOW)
+        decisions.reject(application.latest, staff=staff, at=NOW)
     if state == "withdrawn":
         service.withdraw(application, user=application.created_by, at=NOW)
     with pytest.raises(IllegalTransition):
-        service.revoke(application, staff=staff, at=NOW)
+        decisions.revoke(application, staff=staff, at=NOW)
     assert application.latest.state.value == state
 
 
@@ -304,9 +305,9 @@ def test_revocation_leaves_a_pending_amendment_to_its_own_decision(election, mak
     service.save_draft(draft, content(production=["192.0.2.3"]), POLICY, at=NOW)
     service.submit(draft, POLICY, user=applicant, at=NOW)
 
-    service.revoke(application, staff=staff, at=NOW)
+    decisions.revoke(application, staff=staff, at=NOW)
     assert approved.state is VersionState.REJECTED and application.pending is draft
     assert db.session.get(AddressQuota, (applicant.organisation_id, election.id)).production_count == 1
 
-    service.approve(draft, staff=staff, at=NOW)
+    decisions.approve(draft, staff=staff, at=NOW)
     assert application.in_force is draft and approved.state is VersionState.REJECTED

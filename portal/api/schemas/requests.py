@@ -21,8 +21,9 @@ MAX_INTERNAL_REASON = 2000
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 500
 
-#: A version number the caller saw: ``expected_version`` of a decision.
-OptionalVersion = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, Shape("not_a_positive_integer")]
+#: A version number the caller saw: ``expected_version`` of a decision. Left out, it is not checked;
+#: ``null`` is not a version number and is refused like any other wrong value.
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_ID), Shape("not_a_positive_integer")]
 
 
 class RequestBody(BaseModel):
@@ -83,8 +84,9 @@ class ApplicationCreate(ApplicationContent):
 class Decision(RequestBody):
     """What every decision may carry: the version the reviewer saw."""
 
-    expected_version: OptionalVersion = Field(
-        None,
+    # None when left out; a factory, so that the document names no default (``null`` is not an integer).
+    expected_version: VersionNumber = Field(  # type: ignore[assignment]
+        default_factory=lambda: None,
         description="The version number the decision was made on (the application's `version`). When given "
         "and no longer the latest, the decision is refused with `stale_version` (409).",
     )
