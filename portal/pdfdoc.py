@@ -41,7 +41,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from portal.signatures.databox import OFFICE_BOX_ID
+
 OFFICE_ADDRESS = "Na padesátém 81, 100 82 Praha 10"
+#: The office's data box (datová schránka): the other way to deliver a signed document (R6).
+OFFICE_DATA_BOX = OFFICE_BOX_ID  # the office's data box (DOMAIN.md, R6)
 
 # Source Sans Pro (Adobe) from the PyPI package ``font-source-sans-pro``: TrueType outlines covering
 # the whole Czech alphabet, under the SIL Open Font License 1.1, which allows embedding the font in

@@ -18,6 +18,7 @@ from portal.pdfdoc import (  # the portal's one PDF look
     INK,
     LABEL,
     LINE,
+    OFFICE_DATA_BOX,
     SMALL,
     STRONG,
     TABLE,
@@ -27,7 +28,6 @@ from portal.pdfdoc import (  # the portal's one PDF look
     notice,
     section,
 )
-from portal.registration.pdf import OFFICE_DATA_BOX
 from portal.templating import format_prague_datetime
 
 LANGUAGES = ("cs", "en")

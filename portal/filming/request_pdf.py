@@ -17,6 +17,7 @@ from portal.labels import label
 from portal.pdfdoc import (  # the portal's one PDF look
     BODY,
     CELL_HEAD,
+    OFFICE_DATA_BOX,
     SMALL,
     build_pdf,
     escaped,
@@ -26,7 +27,6 @@ from portal.pdfdoc import (  # the portal's one PDF look
     notice,
     section,
 )
-from portal.registration.pdf import OFFICE_DATA_BOX
 
 
 def render_request_pdf(request: PermitRequest, *, language: str = "cs") -> bytes:

@@ -8,7 +8,7 @@ never be addressed by a guessable URL.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -35,6 +35,7 @@ from portal.filming.permits import permit_document
 from portal.filming.points import all_points
 from portal.filming.request_pdf import render_request_pdf
 from portal.signatures.submission import LANGUAGES
+from portal.submissions.pages import allow_signed_upload, pdf_download, report_upload, uploaded_pdf
 from portal.submissions.readiness import flash_not_ready
 from portal.templating import format_prague_date
 from portal.unit_of_work import refusals_go_to, refused
@@ -143,24 +144,19 @@ def request_pdf(organisation_id: int, code: str) -> Response:
     if not check.ready:
         _flash_not_ready(_("The PDF is offered once the request is complete."), check, organisation, election)
         return redirect(_page_url(organisation, election, anchor="readiness"))  # type: ignore[return-value]
-    response = Response(render_request_pdf(draft, language=form.lang.data), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{draft.reference}-{form.lang.data}.pdf"'
-    return response
+    return pdf_download(render_request_pdf(draft, language=form.lang.data), f"{draft.reference}-{form.lang.data}.pdf")
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/signed")
 @refusals_go_to(".election_page")
 def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
     """The outlet uploads its draft's PDF signed with a recognised electronic signature."""
-    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
+    allow_signed_upload()
     organisation = load_organisation(organisation_id, Action.EDIT, Kind.PERMIT_REQUEST)
     election = _election(code)
-    target = url_for("filming.election_page", organisation_id=organisation.id, code=election.code)
-    form = SignedRequestForm()
-    if not form.validate_on_submit():
-        for message in form.signed_pdf.errors:
-            flash(str(message), "error")
-        return redirect(target)
+    data = uploaded_pdf(SignedRequestForm())
+    if data is None:
+        return redirect(_page_url(organisation, election))
     draft = service.draft_of(organisation, election)
     if draft is None:
         abort(404)
@@ -169,14 +165,10 @@ def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
     if not check.ready:
         _flash_not_ready(_("The signed PDF was not accepted: the request is not ready."), check, organisation, election)
         return redirect(_page_url(organisation, election, anchor="readiness"))
-    data = form.signed_pdf.data.read()
     # A refused file is recorded, and the request commits that trace; the request stays a draft.
     outcome = signing.submit_signed_upload(draft, data, user=current_user, at=now)
-    if outcome.refusal is not None:
-        flash(error_message(outcome.refusal), "error")
-    else:
-        flash(_("Your signed permit request has been accepted and submitted. We have sent you a receipt."), "success")
-    return redirect(target)
+    report_upload(outcome, _("Your signed permit request has been accepted and submitted. We have sent you a receipt."))
+    return redirect(_page_url(organisation, election))
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/permit.pdf")
@@ -191,9 +183,7 @@ def permit_pdf(organisation_id: int, code: str) -> Response:
     stored = permit_document(person) if person.state is PersonState.APPROVED else None
     if stored is None:
         abort(404)
-    response = Response(stored.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{person.permit_number}.pdf"'
-    return response
+    return pdf_download(stored.data, f"{person.permit_number}.pdf")
 
 
 def _own_person(organisation: Organisation, election: Election, raw_id: str) -> PermitPerson:

@@ -47,13 +47,10 @@ from portal.pdfdoc import (
     notice,
     section,
 )
+from portal.pdfdoc import OFFICE_DATA_BOX as OFFICE_DATA_BOX  # re-exported for the page
 from portal.registration.content import TERMS_VERSION, content_digest
 from portal.registration.models import AddressKind, ApplicationVersion
 from portal.registration.terms import terms_lines
-from portal.signatures.databox import OFFICE_BOX_ID
-
-#: The office's data box (datová schránka): the other way to deliver a signed application (R6).
-OFFICE_DATA_BOX = OFFICE_BOX_ID  # the office's data box (DOMAIN.md, R6)
 
 
 def render_application_pdf(version: ApplicationVersion, *, language: str = "cs") -> bytes:

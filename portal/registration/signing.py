@@ -26,12 +26,10 @@ from portal.registration.errors import RegistrationError
 from portal.registration.models import ApplicationVersion, SubmissionChannel
 from portal.registration.pdf import render_application_pdf
 from portal.signatures import submission
-from portal.signatures.submission import LANGUAGES, PDF_TYPE, summary, trust_config
+from portal.signatures.submission import LANGUAGES, PDF_TYPE, summary
+from portal.signatures.submission import trust_config as trust_config  # re-exported for the data-box page
 from portal.signatures.verdict import Reason, Verdict
 from portal.submissions import errors as shared
-
-#: Staff's data-box page reads the trust configuration here, beside the data box's own roots.
-__all__ = ["LANGUAGES", "trust_config"]
 
 
 class SignatureRefused(shared.SignatureRefused, RegistrationError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,6 +22,7 @@ from portal.registration.messages import error_message, problem_message
 from portal.registration.models import AddressKind, Application, VersionState
 from portal.registration.pdf import OFFICE_DATA_BOX, render_application_pdf
 from portal.signatures.submission import LANGUAGES
+from portal.submissions.pages import allow_signed_upload, pdf_download, report_upload, uploaded_pdf
 from portal.submissions.readiness import flash_not_ready
 from portal.templating import error_items
 from portal.unit_of_work import refusals_go_to, refused
@@ -129,41 +130,31 @@ def pdf(organisation_id: int, application_id: int) -> Response:
             _flash_not_ready(_("The PDF is offered once the application is complete."), check, application)
             return redirect(_detail_url(application, anchor="readiness"))
     data = render_application_pdf(application.latest, language=language)
-    response = Response(data, mimetype="application/pdf")
-    filename = f"{application.reference}-v{application.latest.number}-{language}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_download(data, f"{application.reference}-v{application.latest.number}-{language}.pdf")
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/signed")
 @refusals_go_to(".detail")
 def upload_signed(organisation_id: int, application_id: int) -> Response:
     """The outlet uploads the generated PDF signed with a recognised electronic signature."""
-    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
+    allow_signed_upload()
     application = load_application(
         application_id, Action.CREATE, organisation_id=organisation_id, kind=Kind.SIGNED_UPLOAD
     )
-    form = SignedUploadForm()
-    target = url_for("registration.detail", organisation_id=organisation_id, application_id=application_id)
-    if not form.validate_on_submit():
-        for message in form.signed_pdf.errors:
-            flash(str(message), "error")
-        return redirect(target)
+    data = uploaded_pdf(SignedUploadForm())
+    if data is None:
+        return redirect(_detail_url(application))
     now = utcnow()
     check = readiness(application.latest, service.address_policy(), at=now)
     if not check.ready:
         _flash_not_ready(_("The signed PDF was not accepted: the application is not ready."), check, application)
         return redirect(_detail_url(application, anchor="readiness"))
-    data = form.signed_pdf.data.read()
     # A refused file is recorded, and the request commits that trace; the application stays a draft.
     outcome = signing.submit_signed_upload(
         application.latest, data, service.address_policy(), user=current_user, at=now
     )
-    if outcome.refusal is not None:
-        flash(error_message(outcome.refusal), "error")
-    else:
-        flash(_("Your signed application has been accepted and submitted. We have sent you a receipt."), "success")
-    return redirect(target)
+    report_upload(outcome, _("Your signed application has been accepted and submitted. We have sent you a receipt."))
+    return redirect(_detail_url(application))
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/amend")
