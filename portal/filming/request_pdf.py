@@ -10,23 +10,11 @@ from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Table
 
+from portal import pdfdoc as look  # the portal's one PDF look
 from portal.filming.content import content_digest
 from portal.filming.models import PermitRequest
 from portal.i18n import supported_languages
 from portal.labels import label
-from portal.pdfdoc import (  # the portal's one PDF look
-    BODY,
-    CELL_HEAD,
-    OFFICE_DATA_BOX,
-    SMALL,
-    build_pdf,
-    escaped,
-    facts,
-    letterhead,
-    listing_style,
-    notice,
-    section,
-)
 
 
 def render_request_pdf(request: PermitRequest, *, language: str = "cs") -> bytes:
@@ -39,7 +27,7 @@ def render_request_pdf(request: PermitRequest, *, language: str = "cs") -> bytes
     with force_locale(language):
         title = _("Request for a permit to record at collection points")
         heading = _("Permit request %(reference)s", reference=request.reference)
-        return build_pdf(
+        return look.build_pdf(
             lambda width: _story(request, title, digest, width),
             title=f"{title} – {request.reference}",
             subject=heading,
@@ -54,18 +42,20 @@ def _story(request: PermitRequest, title: str, digest: str, width: float) -> lis
     organisation = request.organisation
     area = request.preferred_region + (f", {request.preferred_district}" if request.preferred_district else "")
     return [
-        *letterhead(_("Czech Statistical Office"), _("Data box ID %(box)s", box=OFFICE_DATA_BOX), title, width),
-        *section(
+        *look.letterhead(
+            _("Czech Statistical Office"), _("Data box ID %(box)s", box=look.OFFICE_DATA_BOX), title, width
+        ),
+        *look.section(
             _("Request"),
-            facts(
+            look.facts(
                 [(_("Request number"), request.reference)],
                 [(_("Election"), request.election.display_name)],
                 [(_("Round"), str(request.round_number))],
             ),
         ),
-        *section(
+        *look.section(
             _("Applicant"),
-            facts(
+            look.facts(
                 [(_("Organisation"), f"{organisation.name} ({_('IČO')} {organisation.ico})")],
                 [(_("Newsroom"), request.newsroom_name)],
                 [(_("Newsroom address"), request.newsroom_address)],
@@ -74,32 +64,32 @@ def _story(request: PermitRequest, title: str, digest: str, width: float) -> lis
                 [(_("E-mail"), request.applicant_email)],
             ),
         ),
-        *section(_("Persons to hold a permit"), _persons(request, width)),
-        *section(
+        *look.section(_("Persons to hold a permit"), _persons(request, width)),
+        *look.section(
             _("Recording"),
-            facts(
+            look.facts(
                 [(_("Kind of recording"), ", ".join(label("recording_kind", kind) for kind in request.kinds))],
                 [(_("Intended scope"), request.scope)],
             ),
         ),
-        *section(
+        *look.section(
             _("Preferred place and time"),
-            facts(
+            look.facts(
                 [(_("Region or district"), area)],
                 [(_("Collection points"), ", ".join(p.label for p in request.preferred_points))],
                 [(_("Time"), request.preferred_times)],
             ),
             Paragraph(
-                escaped(
+                look.escaped(
                     _("The office decides the place and the time so that the collection point's work is not disturbed.")
                 ),
-                SMALL,
+                look.SMALL,
             ),
         ),
-        *section(_("Content fingerprint"), facts([(_("SHA-256 of the content"), digest)])),
-        *section(
+        *look.section(_("Content fingerprint"), look.facts([(_("SHA-256 of the content"), digest)])),
+        *look.section(
             _("Signature and submission"),
-            notice(
+            look.notice(
                 [
                     _(
                         "Sign this document with a recognised electronic signature without changing it, and upload "
@@ -113,21 +103,26 @@ def _story(request: PermitRequest, title: str, digest: str, width: float) -> lis
 
 def _persons(request: PermitRequest, width: float) -> Table:
     rows: list[list[Flowable]] = [
-        [Paragraph(escaped(text), CELL_HEAD) for text in (_("No."), _("Full name"), _("Phone"), _("E-mail"))]
+        [Paragraph(look.escaped(text), look.CELL_HEAD) for text in (_("No."), _("Full name"), _("Phone"), _("E-mail"))]
     ]
     rows += [
         [
-            Paragraph(f"{number}.", BODY),
-            *(Paragraph(escaped(value) or "–", BODY) for value in (p.name, p.phone, p.email)),
+            Paragraph(f"{number}.", look.BODY),
+            *(Paragraph(look.escaped(value) or "–", look.BODY) for value in (p.name, p.phone, p.email)),
         ]
         for number, p in enumerate(request.persons, 1)
     ]
     if not request.persons:
         rows.append(
-            [Paragraph("–", BODY), Paragraph(escaped(_("None")), BODY), Paragraph("", BODY), Paragraph("", BODY)]
+            [
+                Paragraph("–", look.BODY),
+                Paragraph(look.escaped(_("None")), look.BODY),
+                Paragraph("", look.BODY),
+                Paragraph("", look.BODY),
+            ]
         )
     number_width = 12 * mm
     rest = (width - number_width) / 3
     table = Table(rows, colWidths=[number_width, rest, rest, rest], repeatRows=1)
-    table.setStyle(listing_style())
+    table.setStyle(look.listing_style())
     return table

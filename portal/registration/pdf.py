@@ -70,14 +70,15 @@ def _render(version: ApplicationVersion, language: str) -> bytes:
     heading = _("Application %(reference)s, version %(number)d", reference=reference, number=version.number)
     return build_pdf(
         lambda _width: _story(version, title, digest),
+        heading=heading,
+        # The document information; the keywords let a stale signed copy be recognised (signing.py).
         title=f"{title} – {reference}",
         subject=heading,
-        heading=heading,
-        created_at=version.created_at,
-        identity=f"{reference}\n{version.number}\n{language}\n{digest}",
-        language=language,
         author=_("Czech Statistical Office"),
         keywords=f"{reference}, SHA-256 {digest}",
+        language=language,
+        created_at=version.created_at,
+        identity=f"{reference}\n{version.number}\n{language}\n{digest}",
     )
 
 
