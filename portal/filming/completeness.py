@@ -5,13 +5,14 @@ The PDF to sign and the signed upload are offered only for a ready draft. Reads 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from portal.filming.content import RequestContent, clean_request
 from portal.filming.errors import ContentInvalid
 from portal.filming.models import PermitRequest, RequestState
 from portal.filming.service import accepts_requests, content_of, round_numbers
+from portal.submissions.readiness import Readiness
 
 
 @dataclass(frozen=True)
@@ -22,16 +23,7 @@ class Problem:
     detail: dict[str, object]
 
 
-@dataclass(frozen=True)
-class Readiness:
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return not self.problems
-
-
-def readiness(request: PermitRequest, *, at: datetime) -> Readiness:
+def readiness(request: PermitRequest, *, at: datetime) -> Readiness[Problem]:
     """What keeps the draft ``request`` from being signed and submitted at ``at``."""
     if request.state is not RequestState.DRAFT:
         return Readiness([Problem("state", "illegal_transition", {})])

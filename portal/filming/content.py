@@ -7,12 +7,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from portal.filming.areas import district_in_region, is_region
 from portal.filming.errors import ContentInvalid
 from portal.filming.models import MAX_PERSONS, MAX_PREFERRED_POINTS, PermitRequest, RecordingKind
+from portal.submissions.contacts import email_field, phone_field
 
 MAX_SCOPE_LENGTH = 2000
 MAX_TIMES_LENGTH = 500
@@ -72,8 +70,8 @@ def clean_request(content: RequestContent, round_numbers: Sequence[int], *, requ
     if content.round_number not in round_numbers:
         errors["round_number"] = ("invalid_round", {})
     applicant_name = _text("applicant_name", content.applicant_name, 200, require_complete, errors)
-    applicant_phone = _phone("applicant_phone", content.applicant_phone, require_complete, errors)
-    applicant_email = _email("applicant_email", content.applicant_email, require_complete, errors)
+    applicant_phone = phone_field("applicant_phone", content.applicant_phone, require_complete, errors)
+    applicant_email = email_field("applicant_email", content.applicant_email, require_complete, errors)
     newsroom_name = _text("newsroom_name", content.newsroom_name, 200, require_complete, errors)
     newsroom_address = _text("newsroom_address", content.newsroom_address, 500, require_complete, errors)
     persons = _persons(content.persons, require_complete, errors)
@@ -121,42 +119,6 @@ def _text(name: str, raw: str, limit: int, required: bool, errors: Errors) -> st
     return value
 
 
-def normalise_phone(raw: str) -> str | None:
-    """E.164, Czech numbers by default; None when it is not a valid number."""
-    try:
-        number = phonenumbers.parse(raw, "CZ")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _phone(name: str, raw: str, required: bool, errors: Errors) -> str:
-    if not raw.strip():
-        if required:
-            errors[name] = ("required", {})
-        return ""
-    phone = normalise_phone(raw)
-    if phone is None:
-        errors[name] = ("invalid_phone", {})
-        return ""
-    return phone
-
-
-def _email(name: str, raw: str, required: bool, errors: Errors) -> str:
-    value = raw.strip()
-    if not value:
-        if required:
-            errors[name] = ("required", {})
-        return ""
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError:
-        errors[name] = ("invalid_email", {})
-        return ""
-
-
 def _persons(rows: Sequence[PersonContent], required: bool, errors: Errors) -> list[PersonContent]:
     persons: list[PersonContent] = []
     filled = [(index, row) for index, row in enumerate(rows) if not row.blank]
@@ -167,8 +129,8 @@ def _persons(rows: Sequence[PersonContent], required: bool, errors: Errors) -> l
         prefix = f"persons-{index}-"
         # A row with anything in it needs a name; phone and e-mail are needed to submit.
         name = _text(prefix + "name", row.name, 200, True, errors)
-        phone = _phone(prefix + "phone", row.phone, required, errors)
-        email = _email(prefix + "email", row.email, required, errors)
+        phone = phone_field(prefix + "phone", row.phone, required, errors)
+        email = email_field(prefix + "email", row.email, required, errors)
         persons.append(PersonContent(name, phone, email))
     if required and not filled:
         errors["persons"] = ("required", {})

@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from portal.problems import PortalError
-from portal.signatures.verdict import Verdict
+from portal.submissions import errors as shared
 
 
 class FilmingError(PortalError):
     code: str = "filming_error"
 
 
-@dataclass
-class DeadlinePassed(FilmingError):
-    #: The exclusive end of the deadline (the instant the next Prague day begins).
-    closes_at: datetime
-    code: str = "deadline_passed"
+class DeadlinePassed(shared.DeadlinePassed, FilmingError):
+    """Permit requests are no longer accepted in the election."""
 
 
-@dataclass
-class IllegalTransition(FilmingError):
-    action: str
-    state: str
-    code: str = "illegal_transition"
-
-
-@dataclass
-class ContentInvalid(FilmingError):
+class ContentInvalid(shared.ContentInvalid, FilmingError):
     """Field -> (code, detail). Person fields are named as the form names them: ``persons-2-phone``."""
-
-    errors: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
-    code: str = "content_invalid"
-
-
-@dataclass
-class SignatureRequired(FilmingError):
-    code: str = "signature_required"
-
-
-@dataclass
-class SignatureRefused(FilmingError):
-    """The upload's signature does not meet R6; the verdict says why."""
-
-    verdict: Verdict
-    code: str = "signature_refused"
 
 
 @dataclass
@@ -57,6 +29,18 @@ class CapacityExceeded(FilmingError):
     peak: int  #: persons there at the busiest moment, the new one included
     others: list[str]  #: "name (from-to)" of the approved persons overlapping the window
     code: str = "capacity_exceeded"
+
+
+class IllegalTransition(shared.IllegalTransition, FilmingError):
+    """Not possible in the request's or the person's state."""
+
+
+class SignatureRequired(shared.SignatureRequired, FilmingError):
+    """The election accepts only a request signed with a recognised electronic signature."""
+
+
+class SignatureRefused(shared.SignatureRefused, FilmingError):
+    """The upload's signature does not meet R6; the verdict says why."""
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.elections.prague import prague_day_of_deadline
 from portal.filming.errors import (
     CapacityExceeded,
     ContentInvalid,
@@ -23,8 +22,7 @@ from portal.filming.errors import (
     WindowInvalid,
 )
 from portal.problems import describes
-from portal.registration.messages import signature_reason_messages
-from portal.templating import format_prague_date
+from portal.submissions.messages import deadline_day, signature_refused_message
 
 FIELD_ERRORS = {
     "required": _l("This field is required."),
@@ -84,17 +82,14 @@ def csv_problem_message(problem: CsvProblem) -> str:
 
 @describes(FilmingError)
 def error_message(error: FilmingError) -> str:
+    if isinstance(error, SignatureRefused):
+        return signature_refused_message(error)
+    if isinstance(error, SignatureRequired):
+        return _("This election requires the request signed with a recognised electronic signature.")
     if isinstance(error, DeadlinePassed):
         return _(
             "The deadline has passed: permit requests were accepted until the end of %(day)s (Prague time).",
-            day=format_prague_date(prague_day_of_deadline(error.closes_at)),
-        )
-    if isinstance(error, SignatureRequired):
-        return _("This election requires the request signed with a recognised electronic signature.")
-    if isinstance(error, SignatureRefused):
-        return _(
-            "The signed PDF was not accepted: %(reasons)s",
-            reasons=" ".join(signature_reason_messages(error.verdict.reasons)),
+            day=deadline_day(error),
         )
     if isinstance(error, CapacityExceeded):
         return _(

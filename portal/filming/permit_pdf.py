@@ -13,19 +13,20 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from portal.elections.prague import to_prague
 from portal.filming.models import PermitPerson
-from portal.filming.pdfdoc import build_pdf, letterhead
-from portal.registration.pdf import (  # the portal's one PDF look, reused rather than copied
-    _BODY,
-    _LABEL,
-    _SMALL,
-    _STRONG,
-    _TABLE,
+from portal.pdfdoc import (  # the portal's one PDF look
+    BODY,
     INK,
+    LABEL,
     LINE,
     OFFICE_DATA_BOX,
-    _notice,
-    _section,
-    _text,
+    SMALL,
+    STRONG,
+    TABLE,
+    build_pdf,
+    escaped,
+    letterhead,
+    notice,
+    section,
 )
 from portal.templating import format_prague_datetime
 
@@ -66,7 +67,7 @@ def _label(message: object) -> str:
     texts = []
     for language in LANGUAGES:
         with force_locale(language):
-            texts.append(_text(str(message)))
+            texts.append(escaped(str(message)))
     return "<br/>".join(texts)
 
 
@@ -120,13 +121,13 @@ def _story(person: PermitPerson, verify_url: str, issued_at: datetime, title: st
     ]
     facts = Table(
         [
-            [Paragraph(_label(FIELDS[key]), _LABEL), Paragraph(_text(value), _STRONG if strong else _BODY)]
+            [Paragraph(_label(FIELDS[key]), LABEL), Paragraph(escaped(value), STRONG if strong else BODY)]
             for key, value, strong in rows
         ],
         colWidths=[52 * mm, width - 52 * mm],
         style=TableStyle(
             [
-                *_TABLE,
+                *TABLE,
                 ("LINEBELOW", (0, 0), (-1, -1), 0.5, LINE),
                 ("LEFTPADDING", (0, 0), (0, -1), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
@@ -138,21 +139,21 @@ def _story(person: PermitPerson, verify_url: str, issued_at: datetime, title: st
     for language in LANGUAGES:
         with force_locale(language):
             conditions.append(str(CONDITIONS))
-    link = [Paragraph(_text(_both(CHECK)), _STRONG), Spacer(0, 3), Paragraph(_text(verify_url), _SMALL)]
+    link = [Paragraph(escaped(_both(CHECK)), STRONG), Spacer(0, 3), Paragraph(escaped(verify_url), SMALL)]
     check = Table(
         [[QrCode(verify_url, 34 * mm), link]],
         colWidths=[40 * mm, width - 40 * mm],
-        style=TableStyle([*_TABLE, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, -1), 0)]),
+        style=TableStyle([*TABLE, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, -1), 0)]),
     )
     return [
         *letterhead(_both(OFFICE), f"ID DS {OFFICE_DATA_BOX}", title, width),
         Spacer(0, 4),
         facts,
-        *_section(_both(_l("Conditions")), _notice(conditions)),
+        *section(_both(_l("Conditions")), notice(conditions)),
         Spacer(0, 6),
         check,
         Spacer(0, 6),
-        Paragraph(_text(_both(SIGNED, " ")), _SMALL),
+        Paragraph(escaped(_both(SIGNED, " ")), SMALL),
     ]
 
 

@@ -8,26 +8,13 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Table
 
+from portal import pdfdoc as look  # the portal's one PDF look
 from portal.filming.content import content_digest
 from portal.filming.models import PermitRequest
-from portal.filming.pdfdoc import build_pdf, letterhead
 from portal.i18n import supported_languages
 from portal.labels import label
-from portal.registration.pdf import (  # the portal's one PDF look, reused rather than copied
-    _BODY,
-    _CELL_HEAD,
-    _SMALL,
-    _TABLE,
-    LINE,
-    OFFICE_DATA_BOX,
-    TINT,
-    _facts,
-    _notice,
-    _section,
-    _text,
-)
 
 
 def render_request_pdf(request: PermitRequest, *, language: str = "cs") -> bytes:
@@ -40,7 +27,7 @@ def render_request_pdf(request: PermitRequest, *, language: str = "cs") -> bytes
     with force_locale(language):
         title = _("Request for a permit to record at collection points")
         heading = _("Permit request %(reference)s", reference=request.reference)
-        return build_pdf(
+        return look.build_pdf(
             lambda width: _story(request, title, digest, width),
             title=f"{title} – {request.reference}",
             subject=heading,
@@ -55,18 +42,20 @@ def _story(request: PermitRequest, title: str, digest: str, width: float) -> lis
     organisation = request.organisation
     area = request.preferred_region + (f", {request.preferred_district}" if request.preferred_district else "")
     return [
-        *letterhead(_("Czech Statistical Office"), _("Data box ID %(box)s", box=OFFICE_DATA_BOX), title, width),
-        *_section(
+        *look.letterhead(
+            _("Czech Statistical Office"), _("Data box ID %(box)s", box=look.OFFICE_DATA_BOX), title, width
+        ),
+        *look.section(
             _("Request"),
-            _facts(
+            look.facts(
                 [(_("Request number"), request.reference)],
                 [(_("Election"), request.election.display_name)],
                 [(_("Round"), str(request.round_number))],
             ),
         ),
-        *_section(
+        *look.section(
             _("Applicant"),
-            _facts(
+            look.facts(
                 [(_("Organisation"), f"{organisation.name} ({_('IČO')} {organisation.ico})")],
                 [(_("Newsroom"), request.newsroom_name)],
                 [(_("Newsroom address"), request.newsroom_address)],
@@ -75,32 +64,32 @@ def _story(request: PermitRequest, title: str, digest: str, width: float) -> lis
                 [(_("E-mail"), request.applicant_email)],
             ),
         ),
-        *_section(_("Persons to hold a permit"), _persons(request, width)),
-        *_section(
+        *look.section(_("Persons to hold a permit"), _persons(request, width)),
+        *look.section(
             _("Recording"),
-            _facts(
+            look.facts(
                 [(_("Kind of recording"), ", ".join(label("recording_kind", kind) for kind in request.kinds))],
                 [(_("Intended scope"), request.scope)],
             ),
         ),
-        *_section(
+        *look.section(
             _("Preferred place and time"),
-            _facts(
+            look.facts(
                 [(_("Region or district"), area)],
                 [(_("Collection points"), ", ".join(p.label for p in request.preferred_points))],
                 [(_("Time"), request.preferred_times)],
             ),
             Paragraph(
-                _text(
+                look.escaped(
                     _("The office decides the place and the time so that the collection point's work is not disturbed.")
                 ),
-                _SMALL,
+                look.SMALL,
             ),
         ),
-        *_section(_("Content fingerprint"), _facts([(_("SHA-256 of the content"), digest)])),
-        *_section(
+        *look.section(_("Content fingerprint"), look.facts([(_("SHA-256 of the content"), digest)])),
+        *look.section(
             _("Signature and submission"),
-            _notice(
+            look.notice(
                 [
                     _(
                         "Sign this document with a recognised electronic signature without changing it, and upload "
@@ -114,32 +103,26 @@ def _story(request: PermitRequest, title: str, digest: str, width: float) -> lis
 
 def _persons(request: PermitRequest, width: float) -> Table:
     rows: list[list[Flowable]] = [
-        [Paragraph(_text(text), _CELL_HEAD) for text in (_("No."), _("Full name"), _("Phone"), _("E-mail"))]
+        [Paragraph(look.escaped(text), look.CELL_HEAD) for text in (_("No."), _("Full name"), _("Phone"), _("E-mail"))]
     ]
     rows += [
         [
-            Paragraph(f"{number}.", _BODY),
-            *(Paragraph(_text(value) or "–", _BODY) for value in (p.name, p.phone, p.email)),
+            Paragraph(f"{number}.", look.BODY),
+            *(Paragraph(look.escaped(value) or "–", look.BODY) for value in (p.name, p.phone, p.email)),
         ]
         for number, p in enumerate(request.persons, 1)
     ]
     if not request.persons:
         rows.append(
-            [Paragraph("–", _BODY), Paragraph(_text(_("None")), _BODY), Paragraph("", _BODY), Paragraph("", _BODY)]
+            [
+                Paragraph("–", look.BODY),
+                Paragraph(look.escaped(_("None")), look.BODY),
+                Paragraph("", look.BODY),
+                Paragraph("", look.BODY),
+            ]
         )
     number_width = 12 * mm
     rest = (width - number_width) / 3
     table = Table(rows, colWidths=[number_width, rest, rest, rest], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                *_TABLE,
-                ("BACKGROUND", (0, 0), (-1, 0), TINT),
-                ("BOX", (0, 0), (-1, -1), 0.5, LINE),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.5, LINE),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
-            ]
-        )
-    )
+    table.setStyle(look.listing_style())
     return table

@@ -11,23 +11,22 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from portal import csvsafe
 from portal.elections.models import Election
 from portal.elections.prague import to_prague
 from portal.filming import service
 from portal.filming.models import CollectionPoint, PermitPerson, PersonState
-from portal.filming.pdfdoc import build_pdf, letterhead
-from portal.registration.pdf import (  # the portal's one PDF look, reused rather than copied
-    _BODY,
-    _CELL_HEAD,
-    _SECTION,
-    _SMALL,
-    _TABLE,
-    LINE,
-    TINT,
-    _text,
+from portal.pdfdoc import (  # the portal's one PDF look
+    BODY,
+    CELL_HEAD,
+    SECTION,
+    SMALL,
+    build_pdf,
+    escaped,
+    letterhead,
+    listing_style,
 )
 from portal.templating import format_prague_datetime
 
@@ -120,27 +119,27 @@ def _story(entries: list[PointRoster], title: str, subject: str, width: float) -
     if not entries:
         return [
             *letterhead(_("Czech Statistical Office"), subject, title, width),
-            Paragraph(_text(_("No permits.")), _BODY),
+            Paragraph(escaped(_("No permits.")), BODY),
         ]
     for index, entry in enumerate(entries):
         if index:
             story.append(PageBreak())
         point = entry.point
         story += letterhead(_("Czech Statistical Office"), subject, title, width)
-        story.append(Paragraph(_text(f"{point.name} ({point.code})"), _SECTION))
-        story.append(Paragraph(_text(f"{point.address} · {point.district}, {point.region}"), _BODY))
-        story.append(Paragraph(_text(_("Capacity: %(capacity)d persons at a time.", capacity=point.capacity)), _SMALL))
+        story.append(Paragraph(escaped(f"{point.name} ({point.code})"), SECTION))
+        story.append(Paragraph(escaped(f"{point.address} · {point.district}, {point.region}"), BODY))
+        story.append(Paragraph(escaped(_("Capacity: %(capacity)d persons at a time.", capacity=point.capacity)), SMALL))
         story.append(Spacer(0, 4 * mm))
         story.append(_table(entry.valid, width))
         if entry.revoked:
-            story.append(Paragraph(_text(_("Revoked permits: do not admit")), _SECTION))
+            story.append(Paragraph(escaped(_("Revoked permits: do not admit")), SECTION))
             story.append(_table(entry.revoked, width))
     return story
 
 
 def _table(persons: list[PermitPerson], width: float) -> Table:
     heads = (_("From"), _("Until"), _("Full name"), _("Newsroom"), _("Phone"), _("Permit"), _("Arrived"))
-    rows: list[list[Flowable]] = [[Paragraph(_text(head), _CELL_HEAD) for head in heads]]
+    rows: list[list[Flowable]] = [[Paragraph(escaped(head), CELL_HEAD) for head in heads]]
     for person in persons:
         values = (
             format_prague_datetime(person.starts_at),
@@ -151,22 +150,11 @@ def _table(persons: list[PermitPerson], width: float) -> Table:
             person.permit_number,
             "",
         )
-        rows.append([Paragraph(_text(value), _BODY) for value in values])
+        rows.append([Paragraph(escaped(value), BODY) for value in values])
     if not persons:
-        rows.append([Paragraph(_text(value), _BODY) for value in ("–", "", _("No permits."), "", "", "", "")])
+        rows.append([Paragraph(escaped(value), BODY) for value in ("–", "", _("No permits."), "", "", "", "")])
     fixed = [30 * mm, 30 * mm, None, None, 32 * mm, 38 * mm, 20 * mm]
     flexible = (width - sum(w for w in fixed if w)) / 2
     table = Table(rows, colWidths=[w or flexible for w in fixed], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                *_TABLE,
-                ("BACKGROUND", (0, 0), (-1, 0), TINT),
-                ("BOX", (0, 0), (-1, -1), 0.5, LINE),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.5, LINE),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-            ]
-        )
-    )
+    table.setStyle(listing_style(top=3, bottom=5))
     return table

@@ -8,10 +8,9 @@ never be addressed by a guessable URL.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
@@ -28,15 +27,18 @@ from portal.filming import service, signing
 from portal.filming.areas import area_value, parse_area
 from portal.filming.completeness import Readiness, readiness, refuse_empty
 from portal.filming.content import PersonContent, RequestContent
-from portal.filming.errors import ContentInvalid, DeadlinePassed, FilmingError, SignatureRefused
+from portal.filming.errors import ContentInvalid, DeadlinePassed, FilmingError
 from portal.filming.forms import DownloadForm, PermitRequestForm, SignedRequestForm
 from portal.filming.messages import error_message, field_error_message
 from portal.filming.models import MAX_PERSONS, PermitPerson, PermitRequest, PersonState
 from portal.filming.permits import permit_document
 from portal.filming.points import all_points
 from portal.filming.request_pdf import render_request_pdf
-from portal.registration.signing import LANGUAGES
+from portal.signatures.submission import LANGUAGES
+from portal.submissions.pages import allow_signed_upload, pdf_download, report_upload, uploaded_pdf
+from portal.submissions.readiness import flash_not_ready
 from portal.templating import format_prague_date
+from portal.unit_of_work import refusals_go_to, refused
 
 bp = Blueprint("filming", __name__, template_folder="templates")
 
@@ -103,20 +105,21 @@ def election_page(organisation_id: int, code: str) -> str | WerkzeugResponse:
 def _save(form: PermitRequestForm, organisation: Organisation, election: Election) -> WerkzeugResponse | None:
     now = utcnow()
     try:
-        content = _content(form)
-        refuse_empty(content)
-        draft = service.save_draft(organisation, election, content, user=current_user, at=now)
-        if form.submit_request.data:
-            service.submit(draft, user=current_user, at=now)
+        # A savepoint: a refused change leaves the page showing the stored draft, as before it.
+        with db.session.begin_nested():
+            content = _content(form)
+            refuse_empty(content)
+            draft = service.save_draft(organisation, election, content, user=current_user, at=now)
+            if form.submit_request.data:
+                service.submit(draft, user=current_user, at=now)
     except ContentInvalid as invalid:
-        db.session.rollback()
+        refused()
         _attach_errors(form, invalid)
         return None
     except FilmingError as error:
-        db.session.rollback()
+        refused()
         form.form_errors.append(error_message(error))
         return None
-    db.session.commit()
     flash(
         _("Your permit request has been submitted. We have sent you a receipt.")
         if form.submit_request.data
@@ -141,23 +144,19 @@ def request_pdf(organisation_id: int, code: str) -> Response:
     if not check.ready:
         _flash_not_ready(_("The PDF is offered once the request is complete."), check, organisation, election)
         return redirect(_page_url(organisation, election, anchor="readiness"))  # type: ignore[return-value]
-    response = Response(render_request_pdf(draft, language=form.lang.data), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{draft.reference}-{form.lang.data}.pdf"'
-    return response
+    return pdf_download(render_request_pdf(draft, language=form.lang.data), f"{draft.reference}-{form.lang.data}.pdf")
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/signed")
+@refusals_go_to(".election_page")
 def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
     """The outlet uploads its draft's PDF signed with a recognised electronic signature."""
-    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
+    allow_signed_upload()
     organisation = load_organisation(organisation_id, Action.EDIT, Kind.PERMIT_REQUEST)
     election = _election(code)
-    target = url_for("filming.election_page", organisation_id=organisation.id, code=election.code)
-    form = SignedRequestForm()
-    if not form.validate_on_submit():
-        for message in form.signed_pdf.errors:
-            flash(str(message), "error")
-        return redirect(target)
+    data = uploaded_pdf(SignedRequestForm())
+    if data is None:
+        return redirect(_page_url(organisation, election))
     draft = service.draft_of(organisation, election)
     if draft is None:
         abort(404)
@@ -166,21 +165,10 @@ def upload_signed(organisation_id: int, code: str) -> WerkzeugResponse:
     if not check.ready:
         _flash_not_ready(_("The signed PDF was not accepted: the request is not ready."), check, organisation, election)
         return redirect(_page_url(organisation, election, anchor="readiness"))
-    data = form.signed_pdf.data.read()
-    try:
-        signing.submit_signed_upload(draft, data, user=current_user, at=now)
-    except SignatureRefused as refused:
-        db.session.rollback()
-        signing.record_refused_upload(draft, refused.verdict, user=current_user, at=now)
-        db.session.commit()
-        flash(error_message(refused), "error")
-    except FilmingError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Your signed permit request has been accepted and submitted. We have sent you a receipt."), "success")
-    return redirect(target)
+    # A refused file is recorded, and the request commits that trace; the request stays a draft.
+    outcome = signing.submit_signed_upload(draft, data, user=current_user, at=now)
+    report_upload(outcome, _("Your signed permit request has been accepted and submitted. We have sent you a receipt."))
+    return redirect(_page_url(organisation, election))
 
 
 @bp.post("/organisations/<int:organisation_id>/filming/<code>/permit.pdf")
@@ -195,9 +183,7 @@ def permit_pdf(organisation_id: int, code: str) -> Response:
     stored = permit_document(person) if person.state is PersonState.APPROVED else None
     if stored is None:
         abort(404)
-    response = Response(stored.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{person.permit_number}.pdf"'
-    return response
+    return pdf_download(stored.data, f"{person.permit_number}.pdf")
 
 
 def _own_person(organisation: Organisation, election: Election, raw_id: str) -> PermitPerson:
@@ -331,14 +317,7 @@ def _input_label(form: PermitRequestForm, anchor: str) -> str:
 
 def _flash_not_ready(lead: str, check: Readiness, organisation: Organisation, election: Election) -> None:
     """A refusal that names each problem and links to its input on the election's page."""
-    target = _page_url(organisation, election)
-    links = [
-        Markup('<li><a href="{url}#{anchor}">{text}</a></li>').format(
-            url=target, anchor=anchor, text=f"{label}: {message}" if label else message
-        )
-        for anchor, label, message in _problem_items(check, election)
-    ]
-    flash(Markup("{lead}<ul>{items}</ul>").format(lead=escape(lead), items=Markup("").join(links)), "error")
+    flash_not_ready(lead, _page_url(organisation, election), _problem_items(check, election))
 
 
 def _page_url(organisation: Organisation, election: Election, anchor: str | None = None) -> str:

@@ -7,7 +7,7 @@ qualified certificate what the upload would then refuse. Reads only: nothing is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from allowlist.addresses import AddressPolicy
@@ -29,6 +29,7 @@ from portal.registration.models import (
 )
 from portal.registration.quota import claimed_addresses
 from portal.registration.service import content_of
+from portal.submissions.readiness import Readiness
 
 #: The form field a problem of each content field points at (list problems point at their first row).
 FIELD_ANCHORS = {
@@ -62,16 +63,7 @@ class Problem:
         return FIELD_ANCHORS.get(self.field, self.field)
 
 
-@dataclass(frozen=True)
-class Readiness:
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return not self.problems
-
-
-def readiness(version: ApplicationVersion, policy: AddressPolicy, *, at: datetime) -> Readiness:
+def readiness(version: ApplicationVersion, policy: AddressPolicy, *, at: datetime) -> Readiness[Problem]:
     """What keeps ``version`` from being signed and submitted at ``at``; nothing when it is ready.
 
     Checks the state, the deadline, completeness and validity of the saved content, and the

@@ -7,9 +7,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from allowlist.addresses import AddressPolicy, AddressRefused, parse_host_address
 from portal.registration.errors import ContentInvalid
 from portal.registration.models import (
@@ -19,6 +16,7 @@ from portal.registration.models import (
     ApplicationVersion,
 )
 from portal.registration.terms import TERMS_VERSION as TERMS_VERSION  # re-exported: defined next to the text
+from portal.submissions.contacts import email_field, phone_field
 
 MAX_NOTE_LENGTH = 2000
 
@@ -47,18 +45,8 @@ def clean_content(content: ApplicationContent, policy: AddressPolicy, *, require
     """Normalise and check everything; all problems at once, by field. A draft may be incomplete."""
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     entries: dict[str, list[tuple[int, str, dict[str, object]]]] = {}
-    email = content.contact_email.strip()
-    if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors["contact_email"] = ("invalid_email", {})
-    elif require_complete:
-        errors["contact_email"] = ("required", {})
-
-    phone = _e164(content.contact_phone, errors) if content.contact_phone.strip() else ""
-    if not phone and require_complete and "contact_phone" not in errors:
-        errors["contact_phone"] = ("required", {})
+    email = email_field("contact_email", content.contact_email, require_complete, errors)
+    phone = phone_field("contact_phone", content.contact_phone, require_complete, errors)
 
     production = _addresses("production", content.production, MAX_PRODUCTION_ADDRESSES, policy, errors, entries)
     test = _addresses("test", content.test, MAX_TEST_ADDRESSES, policy, errors, entries)
@@ -74,18 +62,6 @@ def clean_content(content: ApplicationContent, policy: AddressPolicy, *, require
     if errors:
         raise ContentInvalid(errors, entries)
     return CleanContent(email, phone, production, test, content.accept_terms, content.note.strip())
-
-
-def _e164(raw: str, errors: dict[str, tuple[str, dict[str, object]]]) -> str:
-    try:
-        number = phonenumbers.parse(raw, "CZ")
-    except phonenumbers.NumberParseException:
-        errors["contact_phone"] = ("invalid_phone", {})
-        return ""
-    if not phonenumbers.is_valid_number(number):
-        errors["contact_phone"] = ("invalid_phone", {})
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _addresses(

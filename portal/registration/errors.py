@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from allowlist.addresses import AddressRefused
 from portal.problems import PortalError
+from portal.submissions import errors as shared
 
 
 class RegistrationError(PortalError):
     code: str = "registration_error"
 
 
-@dataclass
-class DeadlinePassed(RegistrationError):
-    #: The exclusive end of the deadline (the instant the next Prague day begins).
-    closes_at: datetime
-    code: str = "deadline_passed"
+class DeadlinePassed(shared.DeadlinePassed, RegistrationError):
+    """Applications are no longer accepted in the election."""
 
 
-@dataclass
-class IllegalTransition(RegistrationError):
-    action: str
-    state: str
-    code: str = "illegal_transition"
+class IllegalTransition(shared.IllegalTransition, RegistrationError):
+    """Not possible in the application version's state."""
 
 
 @dataclass
@@ -46,21 +40,18 @@ class QuotaExceeded(RegistrationError):
 
 
 @dataclass
-class ContentInvalid(RegistrationError):
+class ContentInvalid(shared.ContentInvalid, RegistrationError):
     """Field name -> (code, detail); details are the data a message needs (an address, an index).
 
     ``entries`` holds every refused row of a list field (name -> [(row as typed, code, detail)]):
     ``errors`` names only the first problem of each field.
     """
 
-    errors: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
     entries: dict[str, list[tuple[int, str, dict[str, object]]]] = field(default_factory=dict)
-    code: str = "content_invalid"
 
 
-@dataclass
-class SignatureRequired(RegistrationError):
-    code: str = "signature_required"
+class SignatureRequired(shared.SignatureRequired, RegistrationError):
+    """The election accepts only a signed upload or a data-box delivery."""
 
 
 @dataclass

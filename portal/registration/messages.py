@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.elections.prague import prague_day_of_deadline
-from portal.extensions import db
 from portal.problems import describes
 from portal.registration.errors import (
     ConflictsNotAcknowledged,
@@ -23,7 +19,8 @@ from portal.registration.errors import (
     SignatureRequired,
     StaleVersion,
 )
-from portal.templating import format_prague_date
+from portal.submissions.messages import SIGNATURE_REASONS as SIGNATURE_REASONS  # re-exported: shared words
+from portal.submissions.messages import deadline_day, signature_refused_message
 
 if TYPE_CHECKING:
     from portal.registration.completeness import Problem
@@ -57,32 +54,6 @@ ADDRESS_REFUSALS = {
     "orchid": _l("is an ORCHID identifier, not an address"),
     "not_global": _l("is not a public internet address"),
     "duplicate": _l("is listed twice"),
-}
-
-#: Why a signed PDF was refused, by the validator's reason code, in words an editor can act on.
-SIGNATURE_REASONS = {
-    "malformed_pdf": _l("The file is not a readable PDF (or it is encrypted)."),
-    "not_signed": _l("The PDF carries no electronic signature."),
-    "integrity": _l("The signature does not match the document: the file was changed or damaged after signing."),
-    "modified_after_signing": _l(
-        "The document was changed after it was signed. Sign the downloaded PDF and upload it without further edits."
-    ),
-    "not_bound_to_original": _l(
-        "This is not the PDF the portal generated for this application (or the application changed since you "
-        "downloaded it). Download the PDF again, sign it and upload it."
-    ),
-    "not_trusted": _l("The signing certificate was not issued by a trusted certification authority."),
-    "not_qualified": _l(
-        "The signature is not a recognised electronic signature: it needs a qualified certificate for electronic "
-        "signatures (for example from I.CA, PostSignum or eIdentity)."
-    ),
-    "seal_not_allowed": _l("The document is sealed with a company seal; this election needs a personal signature."),
-    "expired": _l("The signing certificate had expired when the document was signed."),
-    "revoked": _l("The signing certificate was revoked when the document was signed."),
-    "revocation_unknown": _l("The revocation status of the signing certificate could not be checked."),
-    "after_deadline": _l("The document was signed after the deadline."),
-    "too_large": _l("The file is too large."),
-    "timeout": _l("The file took too long to check; it may be damaged."),
 }
 
 FIELD_ERRORS = {
@@ -135,7 +106,7 @@ def error_message(error: RegistrationError) -> str:
     if isinstance(error, DeadlinePassed):
         return _(
             "The deadline has passed: applications were accepted until the end of %(day)s (Prague time).",
-            day=format_prague_date(prague_day_of_deadline(error.closes_at)),
+            day=deadline_day(error),
         )
     if isinstance(error, QuotaExceeded):
         kind = _("production") if error.kind == "production" else _("test")
@@ -168,10 +139,7 @@ def error_message(error: RegistrationError) -> str:
             "signature covers different content. Download the PDF again, sign it and upload it."
         )
     if isinstance(error, SignatureRefused):
-        return _(
-            "The signed PDF was not accepted: %(reasons)s",
-            reasons=" ".join(signature_reason_messages(error.verdict.reasons)),
-        )
+        return signature_refused_message(error)
     if isinstance(error, AttachmentNotBound):
         return _("The attachment is neither the PDF the portal generated for this application nor a signed copy of it.")
     if isinstance(error, ContentInvalid):
@@ -184,25 +152,6 @@ def error_message(error: RegistrationError) -> str:
     if isinstance(error, StaleVersion):
         return _("The application has changed since you opened it; check the new version.")
     return _("The application could not be changed.")
-
-
-def commit_and_report(change: Callable[[], object], done: str) -> bool:
-    """Run ``change`` as the request's one unit of work: commit and say ``done``, or roll back and
-    say why the rules refused it."""
-    try:
-        change()
-    except RegistrationError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-        return False
-    db.session.commit()
-    flash(done, "success")
-    return True
-
-
-def signature_reason_messages(reasons: object) -> list[str]:
-    """The outlet's words for each refusal reason (codes without a message are named as they are)."""
-    return [str(SIGNATURE_REASONS.get(str(reason), reason)) for reason in reasons]  # type: ignore[attr-defined]
 
 
 DATABOX_ERRORS = {

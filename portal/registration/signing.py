@@ -1,10 +1,10 @@
 """Signed submissions (R6): the upload of the generated PDF signed by the outlet, and the data-box
-delivery recorded by staff. Both end in :func:`portal.registration.service.submit` with evidence.
+delivery recorded by staff. Both end in :func:`portal.registration.service.submit` with evidence; the
+upload goes through :mod:`portal.signatures.submission`, the flow permit requests share.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,20 +25,15 @@ from portal.registration.documents import store_document
 from portal.registration.errors import RegistrationError
 from portal.registration.models import ApplicationVersion, SubmissionChannel
 from portal.registration.pdf import render_application_pdf
-from portal.signatures.trust import TrustConfig
-from portal.signatures.validate import validate_signed_pdf
+from portal.signatures import submission
+from portal.signatures.submission import LANGUAGES, PDF_TYPE, summary
+from portal.signatures.submission import trust_config as trust_config  # re-exported for the data-box page
 from portal.signatures.verdict import Reason, Verdict
-
-PDF_TYPE = "application/pdf"
-LANGUAGES = ("cs", "en")
+from portal.submissions import errors as shared
 
 
-@dataclass
-class SignatureRefused(RegistrationError):
+class SignatureRefused(shared.SignatureRefused, RegistrationError):
     """The upload's signature does not meet R6; the verdict says why."""
-
-    verdict: Verdict
-    code: str = "signature_refused"
 
 
 @dataclass
@@ -54,23 +49,6 @@ class AttachmentNotBound(RegistrationError):
     """A data-box attachment that is neither the generated PDF nor a signed copy of it."""
 
     code: str = "attachment_not_bound"
-
-
-def trust_config() -> TrustConfig:
-    """The trust anchors, trusted lists and CRLs configured for this portal (PORTAL_TRUST_*)."""
-    config = current_app.config
-    cached = current_app.extensions.get("portal.trust_config")
-    if cached is None:
-        cached = TrustConfig.from_files(
-            roots=[Path(p) for p in config["PORTAL_TRUST_ROOTS"]],
-            trusted_lists=[Path(p) for p in config["PORTAL_TRUST_LISTS"]],
-            tl_signers=[Path(p) for p in config["PORTAL_TRUST_LIST_SIGNERS"]],
-            crls=[Path(p) for p in config["PORTAL_TRUST_CRLS"]],
-            allow_fetching=config["PORTAL_SIGNATURE_FETCHING"],
-            revocation_mode="soft" if config["PORTAL_SIGNATURE_SOFT_REVOCATION"] else "hard",
-        )
-        current_app.extensions["portal.trust_config"] = cached
-    return cached
 
 
 def databox_roots() -> tuple[bytes, ...]:
@@ -90,28 +68,16 @@ def generated_pdfs(version: ApplicationVersion) -> dict[str, bytes]:
     return {language: render_application_pdf(version, language=language) for language in LANGUAGES}
 
 
-def _original_for(data: bytes, renderings: dict[str, bytes]) -> bytes:
-    """The rendering the upload extends (a signature is an incremental update), else the Czech one."""
-    for rendering in renderings.values():
-        if data.startswith(rendering):
-            return rendering
-    return renderings["cs"]
-
-
 def judge(version: ApplicationVersion, data: bytes, *, received_at: datetime) -> tuple[Verdict, bytes]:
     """The validator's verdict on ``data`` as a signed copy of the version's PDF, and that PDF."""
-    original = _original_for(data, generated_pdfs(version))
-    # Seals of organisations are the election's decision, off by default (DOMAIN.md).
-    trust = dataclasses.replace(trust_config(), allow_seals=version.application.election.allow_seals)
-    verdict = validate_signed_pdf(
+    election = version.application.election
+    return submission.judge(
         data,
-        trust=trust,
-        original=original,
-        deadline=version.application.election.applications_close_at,
+        generated_pdfs(version),
+        deadline=election.applications_close_at,
+        allow_seals=election.allow_seals,
         received_at=received_at,
-        max_bytes=current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"],
     )
-    return verdict, original
 
 
 def _refusal(version: ApplicationVersion, data: bytes, verdict: Verdict) -> SignatureRefused:
@@ -133,65 +99,67 @@ def _generated_from_other_content(version: ApplicationVersion, data: bytes) -> b
     return keywords.startswith(prefix) and keywords[len(prefix) :] != content_digest(version)
 
 
-def summary(verdict: Verdict) -> str:
-    """One language-neutral line for the record; pages render the verdict in the reader's language."""
-    signature = verdict.accepted_signature or (verdict.signatures[0] if verdict.signatures else None)
-    if signature is None or signature.signer is None:
-        return "; ".join(r.value for r in verdict.reasons) or "no signature"
-    signer = signature.signer
-    parts = [
-        signer.common_name or signer.subject,
-        signer.organisation_identifier or "",
-        f"qualified {signer.qc_type}" if signer.qualified else "not qualified",
-        f"signed {signature.signing_time.isoformat()}" if signature.signing_time else "",
-    ]
-    return "; ".join(p for p in parts if p)
+@dataclass
+class ApplicationUpload:
+    """An application version as the signed-submission flow sees it."""
+
+    version: ApplicationVersion
+    policy: AddressPolicy
+    user: User
+
+    @property
+    def deadline(self) -> datetime:
+        return self.version.application.election.applications_close_at
+
+    @property
+    def allow_seals(self) -> bool:
+        return self.version.application.election.allow_seals
+
+    def renderings(self) -> dict[str, bytes]:
+        return generated_pdfs(self.version)
+
+    def ensure_submittable(self, at: datetime) -> None:
+        # Locks the application first: the file is judged against the content as it stays.
+        service.ensure_submittable(self.version, self.policy, at=at)
+
+    def refusal(self, data: bytes, verdict: Verdict) -> SignatureRefused:
+        return _refusal(self.version, data, verdict)
+
+    def record_refusal(self, verdict: Verdict, at: datetime) -> None:
+        record(
+            "application.signed_upload_refused",
+            self.version.application,
+            actor=self.user,
+            at=at,
+            after={
+                "version": self.version.number,
+                "reasons": [reason.value for reason in verdict.reasons],
+                "sha256": verdict.document_sha256,
+            },
+        )
+
+    def submit(self, evidence: submission.SignedFile, at: datetime) -> None:
+        service.submit(
+            self.version,
+            self.policy,
+            user=self.user,
+            at=at,
+            evidence=service.Evidence(
+                channel=SubmissionChannel.SIGNED_UPLOAD,
+                received_at=evidence.received_at,
+                generated_pdf_sha256=evidence.generated_pdf_sha256,
+                document=evidence.document,
+                verdict=evidence.verdict.to_json(),
+                verdict_summary=summary(evidence.verdict),
+            ),
+        )
 
 
 def submit_signed_upload(
     version: ApplicationVersion, data: bytes, policy: AddressPolicy, *, user: User, at: datetime
-) -> Verdict:
-    """Validate the outlet's signed PDF and, when it qualifies, submit the version with it.
-
-    A refusal is raised with the verdict; the caller rolls back and records it with
-    :func:`record_refused_upload`, so the trace survives the rollback. The application is locked
-    first, so the file is judged against the content that is then submitted, unchanged.
-    """
-    service.ensure_submittable(version, policy, at=at)
-    verdict, original = judge(version, data, received_at=at)
-    if not verdict.accepted:
-        raise _refusal(version, data, verdict)
-    document = store_document(data, PDF_TYPE, at=at)
-    service.submit(
-        version,
-        policy,
-        user=user,
-        at=at,
-        evidence=service.Evidence(
-            channel=SubmissionChannel.SIGNED_UPLOAD,
-            received_at=at,
-            generated_pdf_sha256=hashlib.sha256(original).hexdigest(),
-            document=document,
-            verdict=verdict.to_json(),
-            verdict_summary=summary(verdict),
-        ),
-    )
-    return verdict
-
-
-def record_refused_upload(version: ApplicationVersion, verdict: Verdict, *, user: User, at: datetime) -> None:
-    """The audit trace of a refused upload: its reasons and digest (the file itself is not kept)."""
-    record(
-        "application.signed_upload_refused",
-        version.application,
-        actor=user,
-        at=at,
-        after={
-            "version": version.number,
-            "reasons": [reason.value for reason in verdict.reasons],
-            "sha256": verdict.document_sha256,
-        },
-    )
+) -> submission.UploadOutcome:
+    """Validate the outlet's signed PDF: submit the version with it, or record why it was refused."""
+    return submission.submit_signed_upload(ApplicationUpload(version, policy, user), data, at=at)
 
 
 @dataclass(frozen=True)

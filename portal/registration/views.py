@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from portal.access.service import address_policy
 from portal.accounts.access import load_organisation
@@ -20,11 +19,14 @@ from portal.registration.completeness import Readiness, content_problems, readin
 from portal.registration.content import TERMS_VERSION, ApplicationContent
 from portal.registration.errors import ContentInvalid, RegistrationError
 from portal.registration.forms import ApplicationForm, ConfirmForm, SignedUploadForm, WithdrawForm
-from portal.registration.messages import commit_and_report, error_message, problem_message
+from portal.registration.messages import error_message, problem_message
 from portal.registration.models import AddressKind, Application, VersionState
 from portal.registration.pdf import OFFICE_DATA_BOX, render_application_pdf
-from portal.registration.signing import LANGUAGES
+from portal.signatures.submission import LANGUAGES
+from portal.submissions.pages import allow_signed_upload, pdf_download, report_upload, uploaded_pdf
+from portal.submissions.readiness import flash_not_ready
 from portal.templating import error_items
+from portal.unit_of_work import refusals_go_to, refused
 
 bp = Blueprint("registration", __name__, template_folder="templates")
 
@@ -43,17 +45,13 @@ def index(organisation_id: int) -> str:
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/new/<code>")
+@refusals_go_to(".index")
 def start(organisation_id: int, code: str) -> Response:
     organisation = load_organisation(organisation_id, Action.CREATE, Kind.APPLICATION)
     election = election_by_code(code)
     if election is None or not ConfirmForm().validate_on_submit():
         abort(404 if election is None else 400)
-    try:
-        application = service.start_application(organisation, election, current_user, at=utcnow())
-    except RegistrationError as error:
-        flash(error_message(error), "error")
-        return redirect(url_for("registration.index", organisation_id=organisation.id))
-    db.session.commit()
+    application = service.start_application(organisation, election, current_user, at=utcnow())
     return redirect(url_for("registration.detail", organisation_id=organisation.id, application_id=application.id))
 
 
@@ -77,17 +75,18 @@ def detail(organisation_id: int, application_id: int) -> str | Response:
         )
         policy = address_policy()
         try:
-            service.save_draft(version, content, policy, at=now)
-            if form.submit_application.data:
-                service.submit(version, policy, user=current_user, at=now)
+            # A savepoint: a refused change leaves the page showing the stored draft, as before it.
+            with db.session.begin_nested():
+                service.save_draft(version, content, policy, at=now)
+                if form.submit_application.data:
+                    service.submit(version, policy, user=current_user, at=now)
         except ContentInvalid as invalid:
-            db.session.rollback()
+            refused()
             _attach_errors(form, invalid)
         except RegistrationError as error:
-            db.session.rollback()
+            refused()
             form.form_errors.append(error_message(error))
         else:
-            db.session.commit()
             flash(
                 _("Your application has been submitted. We have sent you a receipt.")
                 if form.submit_application.data
@@ -132,48 +131,33 @@ def pdf(organisation_id: int, application_id: int) -> Response:
             _flash_not_ready(_("The PDF is offered once the application is complete."), check, application)
             return redirect(_detail_url(application, anchor="readiness"))
     data = render_application_pdf(application.latest, language=language)
-    response = Response(data, mimetype="application/pdf")
-    filename = f"{application.reference}-v{application.latest.number}-{language}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_download(data, f"{application.reference}-v{application.latest.number}-{language}.pdf")
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/signed")
+@refusals_go_to(".detail")
 def upload_signed(organisation_id: int, application_id: int) -> Response:
     """The outlet uploads the generated PDF signed with a recognised electronic signature."""
-    request.max_content_length = current_app.config["PORTAL_SIGNED_PDF_MAX_BYTES"] + 64 * 1024
+    allow_signed_upload()
     application = load_application(
         application_id, Action.CREATE, organisation_id=organisation_id, kind=Kind.SIGNED_UPLOAD
     )
-    form = SignedUploadForm()
-    target = url_for("registration.detail", organisation_id=organisation_id, application_id=application_id)
-    if not form.validate_on_submit():
-        for message in form.signed_pdf.errors:
-            flash(str(message), "error")
-        return redirect(target)
+    data = uploaded_pdf(SignedUploadForm())
+    if data is None:
+        return redirect(_detail_url(application))
     now = utcnow()
     check = readiness(application.latest, address_policy(), at=now)
     if not check.ready:
         _flash_not_ready(_("The signed PDF was not accepted: the application is not ready."), check, application)
         return redirect(_detail_url(application, anchor="readiness"))
-    data = form.signed_pdf.data.read()
-    try:
-        signing.submit_signed_upload(application.latest, data, address_policy(), user=current_user, at=now)
-    except signing.SignatureRefused as refused:
-        db.session.rollback()
-        signing.record_refused_upload(application.latest, refused.verdict, user=current_user, at=now)
-        db.session.commit()
-        flash(error_message(refused), "error")
-    except RegistrationError as error:
-        db.session.rollback()
-        flash(error_message(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Your signed application has been accepted and submitted. We have sent you a receipt."), "success")
-    return redirect(target)
+    # A refused file is recorded, and the request commits that trace; the application stays a draft.
+    outcome = signing.submit_signed_upload(application.latest, data, address_policy(), user=current_user, at=now)
+    report_upload(outcome, _("Your signed application has been accepted and submitted. We have sent you a receipt."))
+    return redirect(_detail_url(application))
 
 
 @bp.post("/organisations/<int:organisation_id>/applications/<int:application_id>/amend")
+@refusals_go_to(".detail")
 def amend(organisation_id: int, application_id: int) -> Response:
     return _act(
         organisation_id,
@@ -188,6 +172,7 @@ def amend(organisation_id: int, application_id: int) -> Response:
 
 
 @bp.route("/organisations/<int:organisation_id>/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
+@refusals_go_to(".detail")
 def withdraw(organisation_id: int, application_id: int) -> str | Response:
     """Withdrawing an approved application cuts access and cannot be undone: it asks first."""
     application = load_application(application_id, Action.WITHDRAW, organisation_id=organisation_id)
@@ -207,7 +192,8 @@ def _act(organisation_id: int, application_id: int, action: Action, change, done
     application = load_application(application_id, action, organisation_id=organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    commit_and_report(lambda: change(application, user=current_user, at=utcnow()), done)
+    change(application, user=current_user, at=utcnow())
+    flash(done, "success")
     return redirect(url_for("registration.detail", organisation_id=organisation_id, application_id=application_id))
 
 
@@ -259,14 +245,7 @@ def _input_label(form: ApplicationForm, anchor: str) -> str:
 
 def _flash_not_ready(lead: str, check: Readiness, application: Application) -> None:
     """A refusal that names each problem and links to its input on the application's page."""
-    target = _detail_url(application)
-    links = [
-        Markup('<li><a href="{url}#{anchor}">{text}</a></li>').format(
-            url=target, anchor=anchor, text=f"{label}: {message}" if label else message
-        )
-        for anchor, label, message in _problem_items(check, ApplicationForm(formdata=None))
-    ]
-    flash(Markup("{lead}<ul>{items}</ul>").format(lead=escape(lead), items=Markup("").join(links)), "error")
+    flash_not_ready(lead, _detail_url(application), _problem_items(check, ApplicationForm(formdata=None)))
 
 
 def _detail_url(application: Application, anchor: str | None = None) -> str:

@@ -1,0 +1,1 @@
+"""What every submission to the office shares, whatever is submitted (an application, a permit request)."""
