@@ -16,6 +16,7 @@ from portal.accounts.policy import Scope, scopes_allowed
 from portal.api.models import ApiToken
 from portal.audit.service import record, request_client_address
 from portal.extensions import db
+from portal.problems import PortalError
 from portal.unit_of_work import separate_transaction
 
 SECRET_PREFIX = "csu_"  # noqa: S105 - the public marker of our tokens, not a secret
@@ -34,7 +35,7 @@ APPLICANT_LIFETIMES = (30, 90, 365, 0)
 STAFF_LIFETIMES = (30, 90)
 
 
-class TokenRefused(Exception):
+class TokenRefused(PortalError):
     """A token cannot be minted: ``code`` says why (``second_factor_required``, ``lifetime_not_allowed``,
     ``scope_required``, ``scope_not_allowed``)."""
 

@@ -14,13 +14,17 @@ from portal.elections.service import election_by_code
 from portal.extensions import db
 from portal.night.models import FeedAddress, FeedSample
 from portal.night.stats import ProxyStats, StatsRefused, parse_stats
+from portal.problems import PortalError
 
 MAX_STATS_BYTES = 16 * 1024 * 1024
 TIMEOUT_SECONDS = 5
 
 
-class CollectError(Exception):
-    """A proxy could not be read, or its statistics were refused; nothing was stored for it."""
+class CollectError(PortalError):
+    """A proxy could not be read, or its statistics were refused; nothing was stored for it. The text is
+    for the operator's terminal and log (the command line shows it as it is)."""
+
+    code = "collect_failed"
 
 
 @dataclass(frozen=True)

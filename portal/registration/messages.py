@@ -19,6 +19,7 @@ from portal.registration.errors import (
     SignatureRequired,
     StaleVersion,
 )
+from portal.signatures.databox_errors import DataboxError
 from portal.submissions.messages import SIGNATURE_REASONS as SIGNATURE_REASONS  # re-exported: shared words
 from portal.submissions.messages import deadline_day, signature_refused_message
 
@@ -170,7 +171,8 @@ DATABOX_ERRORS = {
 }
 
 
-def databox_error_message(error: object) -> str:
+@describes(DataboxError)
+def databox_error_message(error: DataboxError) -> str:
     code = getattr(error, "code", "")
     text = str(DATABOX_ERRORS.get(code, DATABOX_ERRORS["malformed_xml"]))
     if code == "weak_algorithm":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.problems import PortalError
+
 __all__ = ["ERROR_CODES", "DataboxError"]
 
 ERROR_CODES = frozenset(
@@ -19,7 +21,7 @@ ERROR_CODES = frozenset(
 )
 
 
-class DataboxError(ValueError):
+class DataboxError(PortalError, ValueError):
     """A ``.zfo`` file that cannot be accepted; ``code`` is one of :data:`ERROR_CODES`.
 
     ``algorithm`` names the retired algorithm of a ``weak_algorithm`` refusal ("SHA-1", "RSA-1024").
