@@ -143,3 +143,24 @@ def test_every_refusal_is_put_into_words(app, error, words):
     with app.test_request_context(), force_locale("en"):
         assert words in describe(error) and describe(error) == error_message(error)
         assert "wrong codes" in codes_delayed_message(SignInDelayed(3))
+
+
+def test_the_pages_record_the_client_address_with_the_service_s_events(app, client):
+    """The audit log takes the request's client address by itself: a sign-up and its confirmation made
+    through the pages carry it although the service names none; the same service outside a request, none."""
+    from portal.accounts import tokens
+
+    assert client.get("/signup").status_code == 200
+    form = {**SIGN_UP, "password_again": SIGN_UP["password"]}
+    assert post_form(client, "/signup", form, environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 200
+    [registered] = events("organisation.registered")
+    assert registered.client_address == "192.0.2.44"
+
+    user = service.find_user_by_email(SIGN_UP["email"])
+    assert user is not None
+    client.get(f"/confirm/{tokens.confirmation_token(user)}", environ_base={"REMOTE_ADDR": "192.0.2.45"})
+    [confirmed] = events("user.email_confirmed")
+    assert confirmed.client_address == "192.0.2.45"
+
+    service.sign_up(**{**SIGN_UP, "ico": "25596641", "email": "other@radio.example"}, at=AT)
+    assert events("organisation.registered")[-1].client_address is None
