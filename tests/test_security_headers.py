@@ -40,3 +40,15 @@ def test_unknown_page_is_a_friendly_404_without_traceback(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_static_file_never_rewrites_the_session_cookie(client):
+    """A stylesheet or icon still loading from the previous page would send back the old session and
+    overwrite the newer cookie (a flash message lost after a redirect)."""
+    with client.session_transaction() as session:
+        session["language"] = "cs"
+    static = client.get("/static/favicon.svg")
+    assert static.status_code == 200
+    assert "Set-Cookie" not in static.headers
+    page = client.get("/")
+    assert page.status_code == 200 and "Set-Cookie" in page.headers  # pages still refresh the idle lifetime

@@ -100,12 +100,21 @@ def caller() -> Caller:
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
-    """The portal's signed-cookie sessions, except that a token request writes no cookie."""
+    """The portal's signed-cookie sessions, except that a token request and a static file write no cookie.
+
+    A static file answered after a newer page (an icon of the previous page still loading when the next
+    one redirects) would otherwise send back the session it started with and overwrite the newer cookie,
+    losing what that page put in it (a flash message, a sign-in)."""
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if g.get("api_stateless"):
+        if g.get("api_stateless") or _is_static_file():
             return
         super().save_session(app, session, response)
+
+
+def _is_static_file() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
 
 
 def rate_limit_key() -> str:
