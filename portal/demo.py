@@ -52,13 +52,15 @@ def seed_demo(at: datetime) -> list[str]:
         ("reviewer@volby.example", Role.REVIEWER),
         ("ops@volby.example", Role.OPS),
     ):
-        user = accounts.create_staff(email=email, role=role, password=DEMO_PASSWORD, language="cs", at=at)
+        user = accounts.create_staff(
+            email=email, role=role, password=DEMO_PASSWORD, language="cs", at=at, actor_label="demo"
+        )
         user.totp_secret = DEMO_TOTP_SECRETS[email]
         lines.append(
             f"{role.value:9} {email}  password {DEMO_PASSWORD}  TOTP key {user.totp_secret}"
             f"  (code: .venv/bin/portal demo totp {email})"
         )
-    outlet = accounts.register_outlet(
+    outlet = accounts.sign_up(
         organisation_name="Demo zpravodajství s.r.o.",
         ico="26439395",
         address="Vinohradská 1, 120 00 Praha 2",
@@ -66,6 +68,8 @@ def seed_demo(at: datetime) -> list[str]:
         email="redakce@zpravy.example",
         password=DEMO_PASSWORD,
         language="cs",
+        at=at,
+        actor_label="demo",
     )
     accounts.confirm_email(outlet, at=at)
     lines.append(f"applicant redakce@zpravy.example  password {DEMO_PASSWORD}")
